@@ -1,0 +1,65 @@
+/* tensorlens: command-line front end of libtensorlens. */
+#include "commands.h"
+#include "tl-config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const tl_command commands[] = {
+  { NULL, NULL, NULL },
+};
+
+gboolean
+tl_cli_parse (GOptionContext *ctx, int *argc, char ***argv)
+{
+  GError *error = NULL;
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      fprintf (stderr, "tensorlens: %s\n(see --help)\n", error->message);
+      g_error_free (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+tl_cli_fail (GError *error)
+{
+  fprintf (stderr, "tensorlens: %s\n", error ? error->message : "failed");
+  g_clear_error (&error);
+  return 1;
+}
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+           "Usage: tensorlens COMMAND [OPTIONS...]\n"
+           "       tensorlens --version | --help\n\n"
+           "Label-free CNN saliency and autoencoder latent sampling.\n\n"
+           "Commands:\n");
+  for (const tl_command *c = commands; c->name; c++)
+    fprintf (out, "  %-16s %s\n", c->name, c->summary);
+  fprintf (out, "\nRun 'tensorlens COMMAND --help' for a command's options.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("tensorlens %s\n", TL_VERSION);
+      return 0;
+    }
+  for (const tl_command *c = commands; c->name; c++)
+    if (strcmp (argv[1], c->name) == 0)
+      return c->run (argc - 1, argv + 1);
+  fprintf (stderr, "tensorlens: unknown command '%s'\n\n", argv[1]);
+  usage (stderr);
+  return 2;
+}

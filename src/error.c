@@ -1,0 +1,3 @@
+#include "error.h"
+
+G_DEFINE_QUARK (tensorlens-error-quark, tl_error)
