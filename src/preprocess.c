@@ -152,11 +152,9 @@ tl_preprocess (const tl_preprocess_params *p, const tl_image *img,
   return t;
 }
 
-bool
-tl_preprocess_unmap (const tl_preprocess_geometry *g, const float *map, int mw, int mh,
-                     float *out, GError **error)
+static bool
+check_geometry (const tl_preprocess_geometry *g, GError **error)
 {
-  g_return_val_if_fail (g != NULL && map != NULL && out != NULL, false);
   if (g->input_width < 1 || g->input_height < 1)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
@@ -164,7 +162,29 @@ tl_preprocess_unmap (const tl_preprocess_geometry *g, const float *map, int mw, 
                    g->input_height);
       return false;
     }
+  return true;
+}
+
+bool
+tl_preprocess_unmap (const tl_preprocess_geometry *g, const float *map, int mw, int mh,
+                     float *out, GError **error)
+{
+  g_return_val_if_fail (g != NULL && map != NULL && out != NULL, false);
+  if (!check_geometry (g, error))
+    return false;
   double fx = (double) mw / g->input_width, fy = (double) mh / g->input_height;
   return tl_resize_window (map, mw, mh, 1, g->x0 * fx, g->y0 * fy, g->w * fx, g->h * fy, out,
                            g->image_width, g->image_height, error);
+}
+
+tl_map_sampler *
+tl_preprocess_sampler_new (const tl_preprocess_geometry *g, const float *map, int mw, int mh,
+                           GError **error)
+{
+  g_return_val_if_fail (g != NULL && map != NULL, NULL);
+  if (!check_geometry (g, error))
+    return NULL;
+  double fx = (double) mw / g->input_width, fy = (double) mh / g->input_height;
+  return tl_map_sampler_new (map, mw, mh, g->x0 * fx, g->y0 * fy, g->w * fx, g->h * fy,
+                             g->image_width, g->image_height, error);
 }

@@ -70,3 +70,8 @@ tl_tensor *tl_preprocess (const tl_preprocess_params *p, const tl_image *img,
  * half-pixel resize of the map to the image size. */
 bool tl_preprocess_unmap (const tl_preprocess_geometry *g, const float *map, int mw, int mh,
                           float *out, GError **error);
+
+/* The row-at-a-time form of tl_preprocess_unmap (same values), for
+ * rendering straight from the low-resolution map (tl_render_unmap). */
+tl_map_sampler *tl_preprocess_sampler_new (const tl_preprocess_geometry *g, const float *map,
+                                           int mw, int mh, GError **error);

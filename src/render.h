@@ -18,6 +18,7 @@
 
 #include "colormap.h"
 #include "image.h"
+#include "preprocess.h"
 
 typedef enum {
   TL_RENDER_HEATMAP = 0,
@@ -58,3 +59,12 @@ void tl_render_row (const tl_render_params *p, const float *src, int src_channel
  * tl_render_channels(). */
 tl_image *tl_render (const tl_render_params *p, const tl_image *img, const float *map,
                      GError **error);
+
+/* Fused steps 3-4 of methods.md "Finishing" + render: map is the
+ * low-resolution saliency map (mw x mh, e.g. 16 x 16) over the model input
+ * described by g (from tl_preprocess); each image row's map values are
+ * interpolated on the fly (exactly as tl_preprocess_unmap does) and
+ * rendered, so no full-size map buffer is needed. */
+tl_image *tl_render_unmap (const tl_render_params *p, const tl_image *img,
+                           const tl_preprocess_geometry *g, const float *map, int mw, int mh,
+                           GError **error);

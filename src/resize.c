@@ -231,13 +231,9 @@ tl_image_resize (const tl_image *img, int width, int height, tl_resize_mode mode
   return out;
 }
 
-bool
-tl_resize_window (const float *src, int sw, int sh, int channels, double x0, double y0,
-                  double w, double h, float *dst, int dw, int dh, GError **error)
+static bool
+check_window (double x0, double y0, double w, double h, GError **error)
 {
-  g_return_val_if_fail (src != NULL && dst != NULL, false);
-  if (!check_sizes (sw, sh, channels, dw, dh, error))
-    return false;
   if (!(isfinite (x0) && isfinite (y0) && w > 0 && h > 0 && isfinite (w) && isfinite (h)))
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
@@ -245,6 +241,16 @@ tl_resize_window (const float *src, int sw, int sh, int channels, double x0, dou
                    x0, y0, w, h);
       return false;
     }
+  return true;
+}
+
+bool
+tl_resize_window (const float *src, int sw, int sh, int channels, double x0, double y0,
+                  double w, double h, float *dst, int dw, int dh, GError **error)
+{
+  g_return_val_if_fail (src != NULL && dst != NULL, false);
+  if (!check_sizes (sw, sh, channels, dw, dh, error) || !check_window (x0, y0, w, h, error))
+    return false;
   axis_taps tx = { 0 }, ty = { 0 };
   axis_bilinear (&tx, sw, dw, x0, w / dw, 0.5);
   axis_bilinear (&ty, sh, dh, y0, h / dh, 0.5);
@@ -252,6 +258,61 @@ tl_resize_window (const float *src, int sw, int sh, int channels, double x0, dou
   axis_taps_clear (&tx);
   axis_taps_clear (&ty);
   return true;
+}
+
+struct tl_map_sampler {
+  axis_taps ty;
+  int       dw, dh;
+  float    *hbuf; /* sh rows of dw floats, filtered horizontally */
+};
+
+tl_map_sampler *
+tl_map_sampler_new (const float *src, int sw, int sh, double x0, double y0, double w,
+                    double h, int dw, int dh, GError **error)
+{
+  g_return_val_if_fail (src != NULL, NULL);
+  if (!check_sizes (sw, sh, 1, dw, dh, error) || !check_window (x0, y0, w, h, error))
+    return NULL;
+  tl_map_sampler *s = g_new0 (tl_map_sampler, 1);
+  axis_taps tx = { 0 };
+  axis_bilinear (&tx, sw, dw, x0, w / dw, 0.5);
+  axis_bilinear (&s->ty, sh, dh, y0, h / dh, 0.5);
+  s->dw = dw;
+  s->dh = dh;
+  s->hbuf = g_new (float, (size_t) sh * dw);
+  for (int y = 0; y < sh; y++)
+    filter_row (&tx, src + (size_t) y * sw, s->hbuf + (size_t) y * dw, 1);
+  axis_taps_clear (&tx);
+  return s;
+}
+
+int
+tl_map_sampler_width (const tl_map_sampler *s)
+{
+  return s->dw;
+}
+
+int
+tl_map_sampler_height (const tl_map_sampler *s)
+{
+  return s->dh;
+}
+
+void
+tl_map_sampler_row (const tl_map_sampler *s, int y, float *out)
+{
+  g_return_if_fail (s != NULL && y >= 0 && y < s->dh);
+  blend_rows (&s->ty, y, s->hbuf, (size_t) s->dw, out);
+}
+
+void
+tl_map_sampler_free (tl_map_sampler *s)
+{
+  if (!s)
+    return;
+  axis_taps_clear (&s->ty);
+  g_free (s->hbuf);
+  g_free (s);
 }
 
 static const char *const mode_names[] = { "half-pixel", "tf-legacy", "area" };

@@ -54,3 +54,18 @@ tl_image *tl_image_resize (const tl_image *img, int width, int height, tl_resize
 bool tl_resize_window (const float *src, int sw, int sh, int channels,
                        double x0, double y0, double w, double h,
                        float *dst, int dw, int dh, GError **error);
+
+/* The same window resampling for one channel, one output row at a time (so
+ * a 12-megapixel map never has to exist in memory): the source rows are
+ * filtered horizontally once at creation; each row then costs one blend of
+ * two of them. Rows can be taken concurrently from several threads. The
+ * values are bit-identical to tl_resize_window. */
+typedef struct tl_map_sampler tl_map_sampler;
+
+tl_map_sampler *tl_map_sampler_new (const float *src, int sw, int sh, double x0, double y0,
+                                    double w, double h, int dw, int dh, GError **error);
+int             tl_map_sampler_width (const tl_map_sampler *s);
+int             tl_map_sampler_height (const tl_map_sampler *s);
+/* out: tl_map_sampler_width() floats for row y (0 <= y < height) */
+void            tl_map_sampler_row (const tl_map_sampler *s, int y, float *out);
+void            tl_map_sampler_free (tl_map_sampler *s);

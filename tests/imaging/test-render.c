@@ -130,6 +130,43 @@ test_threads_deterministic (void)
   g_assert_cmpmem (a->data, 53 * 37 * 4 * sizeof (float), c->data, 53 * 37 * 4 * sizeof (float));
 }
 
+/* rendering from the low-resolution map equals unmap + render, bit for bit,
+ * on a letterboxed geometry, with one and two threads */
+static void
+test_render_unmap (void)
+{
+  g_autoptr (tl_image) img = tl_image_new (41, 23, 3, NULL);
+  for (int i = 0; i < 41 * 23 * 3; i++)
+    img->data[i] = (float) ((i * 53) % 89) / 88.0f;
+  float low[5 * 4];
+  for (int i = 0; i < 20; i++)
+    low[i] = (float) ((i * 7) % 20) / 19.0f;
+  tl_preprocess_params pp = tl_preprocess_default_params ();
+  pp.width = 32, pp.height = 32, pp.letterbox = true;
+  tl_preprocess_geometry g = tl_preprocess_geometry_for (&pp, 41, 23);
+  g_assert_cmpfloat (g.y0, >, 0);
+  float full[41 * 23];
+  g_assert_true (tl_preprocess_unmap (&g, low, 5, 4, full, NULL));
+  tl_render_params p = tl_render_default_params ();
+  p.colormap = TL_COLORMAP_VIRIDIS;
+  for (int nt = 1; nt <= 2; nt++)
+    {
+      p.n_threads = nt;
+      GError *e = NULL;
+      g_autoptr (tl_image) a = tl_render (&p, img, full, &e);
+      g_autoptr (tl_image) b = tl_render_unmap (&p, img, &g, low, 5, 4, &e);
+      g_assert_no_error (e);
+      g_assert_cmpmem (a->data, 41 * 23 * 3 * sizeof (float), b->data,
+                       41 * 23 * 3 * sizeof (float));
+    }
+  GError *e = NULL;
+  g.image_width = 40;
+  g_assert_null (tl_render_unmap (&p, img, &g, low, 5, 4, &e));
+  g_assert_error (e, TL_ERROR, TL_ERROR_INVALID);
+  g_assert_nonnull (strstr (e->message, "geometry"));
+  g_clear_error (&e);
+}
+
 static void
 test_errors (void)
 {
@@ -169,6 +206,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/heatmap-map-masked", test_heatmap_map_masked);
   g_test_add_func ("/render/row-channels", test_row_channels);
   g_test_add_func ("/render/threads", test_threads_deterministic);
+  g_test_add_func ("/render/unmap", test_render_unmap);
   g_test_add_func ("/render/errors", test_errors);
   return g_test_run ();
 }

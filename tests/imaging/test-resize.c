@@ -70,6 +70,32 @@ test_window (void)
     }
 }
 
+/* the row sampler gives the very bytes of tl_resize_window */
+static void
+test_sampler (void)
+{
+  g_autoptr (tl_tensor) in = load_npy ("resize_up16_in.npy");
+  g_autoptr (tl_tensor) want = load_npy ("resize_win_frac.npy");
+  float full[17 * 20], row[20];
+  g_assert_true (tl_resize_window (in->data, 16, 16, 1, 2.25, 1.5, 11.5, 13, full, 20, 17,
+                                   NULL));
+  GError *e = NULL;
+  tl_map_sampler *s = tl_map_sampler_new (in->data, 16, 16, 2.25, 1.5, 11.5, 13, 20, 17, &e);
+  g_assert_no_error (e);
+  g_assert_cmpint (tl_map_sampler_width (s), ==, 20);
+  g_assert_cmpint (tl_map_sampler_height (s), ==, 17);
+  for (int y = 0; y < 17; y++)
+    {
+      tl_map_sampler_row (s, y, row);
+      g_assert_cmpmem (row, sizeof row, full + 20 * y, sizeof row);
+      tl_assert_close (row, want->data + 20 * y, 20, 1e-6);
+    }
+  tl_map_sampler_free (s);
+  g_assert_null (tl_map_sampler_new (in->data, 16, 16, 0, 0, 0, 13, 20, 17, &e));
+  g_assert_error (e, TL_ERROR, TL_ERROR_INVALID);
+  g_clear_error (&e);
+}
+
 /* a constant image stays exactly constant in every mode (weights sum to 1
  * to float precision) */
 static void
@@ -128,6 +154,7 @@ main (int argc, char **argv)
   g_test_add_func ("/resize/tf-legacy", test_tf_legacy);
   g_test_add_func ("/resize/area", test_area);
   g_test_add_func ("/resize/window", test_window);
+  g_test_add_func ("/resize/sampler", test_sampler);
   g_test_add_func ("/resize/constant", test_constant);
   g_test_add_func ("/resize/errors", test_errors);
   return g_test_run ();
