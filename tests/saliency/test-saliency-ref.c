@@ -77,9 +77,9 @@ test_case (gconstpointer data)
       d = MIN (d, max_diff (map->data, on->data, N));
       g_assert_cmpfloat (max_diff (on->data, want, N), >, 1e-3);  /* the two differ */
     }
-  g_test_message ("max |C − NumPy| = %.3g", d);
+  g_test_message ("max abs(C - NumPy) = %.3g", d);
   if (!(d <= TOL))
-    g_error ("%s %s ranks %d,%d,%d K %d %s sweeps %d: max |C − NumPy| = %.3g > %g",
+    g_error ("%s %s ranks %d,%d,%d K %d %s sweeps %d: max abs(C - NumPy) = %.3g > %g",
              c->fixture, c->method, c->ranks[0], c->ranks[1], c->ranks[2], c->components,
              c->weighting, c->sweeps, d, TOL);
 }
