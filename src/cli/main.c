@@ -6,6 +6,7 @@
 #include <string.h>
 
 static const tl_command commands[] = {
+  { "saliency", "Saliency map from a feature tensor (EigenCAM, TSM, ...)", tl_cmd_saliency },
   { NULL, NULL, NULL },
 };
 
