@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""Train the deterministic Fashion-MNIST convolutional autoencoder (latent 16).
+
+RAE protocol (Ghosh et al. 2020): images zero-padded 28 -> 32, pixel/255 in [0,1].
+Writes models/fmnist-ae-encoder.onnx, models/fmnist-ae-decoder.onnx,
+models/fmnist-ae-latents.npy (the encoded training set, 60000x16 float32, in
+file order) and the training log with the test reconstruction MSE.
+Seeded; NOT run in CI. ~15-20 min on 2 cores.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fmnist  # noqa: E402
+
+SEED = 20261127
+LATENT = 16
+EPOCHS = int(os.environ.get("EPOCHS", "12"))
+BATCH = 128
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(),     # 16x16
+            nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(),    # 8x8
+            nn.Conv2d(64, 128, 4, 2, 1), nn.ReLU())   # 4x4
+        self.fc = nn.Linear(128 * 4 * 4, LATENT)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.conv(x), 1))
+
+
+class Decoder(nn.Module):
+    # Nearest upsampling + conv instead of transposed convs: only Gemm, Reshape,
+    # Resize(nearest), Conv, Relu, Sigmoid in the exported graph.
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(LATENT, 128 * 4 * 4)
+        self.conv = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(128, 64, 3, padding=1), nn.ReLU(),
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(64, 32, 3, padding=1), nn.ReLU(),
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(32, 1, 3, padding=1), nn.Sigmoid())
+
+    def forward(self, z):
+        return self.conv(F.relu(self.fc(z)).reshape(-1, 128, 4, 4))
+
+
+def prep(x):
+    x = torch.from_numpy(x.astype(np.float32) / 255.0).unsqueeze(1)
+    return F.pad(x, (2, 2, 2, 2))
+
+
+def main():
+    torch.set_num_threads(2)
+    torch.manual_seed(SEED)
+    torch.use_deterministic_algorithms(True)
+    xtr, _ = fmnist.load("train")
+    xte, _ = fmnist.load("t10k")
+    xtr, xte = prep(xtr), prep(xte)
+    enc, dec = Encoder(), Decoder()
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
+    g = torch.Generator().manual_seed(SEED)
+    log = []
+    for ep in range(EPOCHS):
+        enc.train(); dec.train()
+        t0 = time.time()
+        perm = torch.randperm(len(xtr), generator=g)
+        tot = 0.0
+        for i in range(0, len(xtr), BATCH):
+            xb = xtr[perm[i:i + BATCH]]
+            loss = F.mse_loss(dec(enc(xb)), xb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += loss.item() * len(xb)
+        sched.step()
+        with torch.no_grad():
+            mse = sum(F.mse_loss(dec(enc(xte[i:i + 1000])), xte[i:i + 1000], reduction="sum").item()
+                      for i in range(0, len(xte), 1000)) / xte.numel()
+        log.append({"epoch": ep + 1, "train_mse": tot / len(xtr), "test_mse": mse,
+                    "seconds": time.time() - t0})
+        print(json.dumps(log[-1]), flush=True)
+    enc.eval(); dec.eval()
+    with torch.no_grad():
+        bank = torch.cat([enc(xtr[i:i + 1000]) for i in range(0, len(xtr), 1000)]).numpy()
+        zte = torch.cat([enc(xte[i:i + 1000]) for i in range(0, len(xte), 1000)])
+        rec = torch.cat([dec(zte[i:i + 1000]) for i in range(0, len(zte), 1000)])
+        mse32 = F.mse_loss(rec, xte).item()
+        mse28 = F.mse_loss(rec[:, :, 2:30, 2:30], xte[:, :, 2:30, 2:30]).item()
+    np.save(os.path.join(OUT, "fmnist-ae-latents.npy"), bank.astype(np.float32))
+    torch.onnx.export(enc, torch.zeros(1, 1, 32, 32), os.path.join(OUT, "fmnist-ae-encoder.onnx"),
+                      opset_version=13, input_names=["image"], output_names=["latent"],
+                      dynamic_axes={"image": {0: "n"}, "latent": {0: "n"}})
+    torch.onnx.export(dec, torch.zeros(1, LATENT), os.path.join(OUT, "fmnist-ae-decoder.onnx"),
+                      opset_version=13, input_names=["latent"], output_names=["image"],
+                      dynamic_axes={"image": {0: "n"}, "latent": {0: "n"}})
+    with open(os.path.join(OUT, "train", "fmnist-ae.log.json"), "w") as f:
+        json.dump({"seed": SEED, "epochs": EPOCHS, "batch": BATCH, "latent": LATENT,
+                   "torch": torch.__version__, "test_mse_32": mse32, "test_mse_28": mse28,
+                   "log": log}, f, indent=1)
+    torch.save({"enc": enc.state_dict(), "dec": dec.state_dict()}, "/work/cache/fmnist-ae.pt")
+
+
+if __name__ == "__main__":
+    main()
