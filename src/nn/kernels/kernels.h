@@ -130,11 +130,13 @@ gboolean tl_conv2d_backward_input (const tl_conv_params *p,
 /* Folds inference BatchNormalization that follows a conv into the conv:
  * w[o,...] *= s[o], bias[o] = (bias[o] - mean[o]) * s[o] + beta[o],
  * s = gamma / sqrt(var + eps). w holds c_out * per_out floats; bias_in may
- * be NULL (zero); bias_out receives c_out floats (may alias bias_in). */
-void tl_conv_fold_batchnorm (float *w, int64_t c_out, int64_t per_out,
-                             const float *bias_in, float *bias_out,
-                             const float *gamma, const float *beta,
-                             const float *mean, const float *var, float eps);
+ * be NULL (zero); bias_out receives c_out floats (may alias bias_in).
+ * Errors (nothing changed) if some var + eps is not positive. */
+gboolean tl_conv_fold_batchnorm (float *w, int64_t c_out, int64_t per_out,
+                                 const float *bias_in, float *bias_out,
+                                 const float *gamma, const float *beta,
+                                 const float *mean, const float *var, float eps,
+                                 GError **error);
 
 /* -------------------------------------------------------- conv transpose */
 
