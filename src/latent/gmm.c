@@ -367,19 +367,32 @@ tl_gmm_score (const tl_gmm *g, const float *z, int64_t n, double *mean_loglik, G
   return TRUE;
 }
 
+uint64_t
+tl_gmm_draws_per_sample (const tl_gmm *g)
+{
+  return 1 + 2 * (uint64_t) ((g->d + 1) / 2);
+}
+
 void
 tl_gmm_sample (const tl_gmm *g, uint64_t seed, int64_t first_index, int64_t count, float *out)
 {
   g_return_if_fail (g != NULL && first_index >= 0 && count >= 0);
-  g_return_if_fail (out != NULL || count == 0);
-  const int64_t d = g->d, pairs = (d + 1) / 2;
   tl_rng rng;
   tl_rng_init (&rng, seed);
-  tl_rng_discard (&rng, (uint64_t) first_index * (uint64_t) (1 + 2 * pairs));
+  tl_rng_discard (&rng, (uint64_t) first_index * tl_gmm_draws_per_sample (g));
+  tl_gmm_sample_stream (g, &rng, count, out);
+}
+
+void
+tl_gmm_sample_stream (const tl_gmm *g, tl_rng *rng, int64_t count, float *out)
+{
+  g_return_if_fail (g != NULL && rng != NULL && count >= 0);
+  g_return_if_fail (out != NULL || count == 0);
+  const int64_t d = g->d, pairs = (d + 1) / 2;
   double *eps = g_new (double, 2 * pairs);
   for (int64_t s = 0; s < count; s++)
     {
-      double u = tl_rng_uniform (&rng), run = 0;
+      double u = tl_rng_uniform (rng), run = 0;
       int c = g->k - 1;
       for (int i = 0; i < g->k; i++)
         {
@@ -391,7 +404,7 @@ tl_gmm_sample (const tl_gmm *g, uint64_t seed, int64_t first_index, int64_t coun
             }
         }
       for (int64_t p = 0; p < pairs; p++)
-        tl_rng_normal_pair (&rng, eps + 2 * p);
+        tl_rng_normal_pair (rng, eps + 2 * p);
       const double *L = g->chol + c * d * d, *mu = g->means + c * d;
       for (int64_t j = 0; j < d; j++)
         {

@@ -13,6 +13,7 @@
  * The single Gaussian is k = 1, the N(0, I) prior is tl_gmm_new_prior(). */
 #pragma once
 #include "progress.h"
+#include "rng.h"
 
 #include <glib.h>
 #include <stdint.h>
@@ -59,5 +60,8 @@ gboolean tl_gmm_score (const tl_gmm *gmm, const float *z, int64_t n, double *mea
                        GError **error);
 void     tl_gmm_sample (const tl_gmm *gmm, uint64_t seed, int64_t first_index, int64_t count,
                         float *out);
+/* The next count samples of a stream the caller positioned. */
+void     tl_gmm_sample_stream (const tl_gmm *gmm, tl_rng *rng, int64_t count, float *out);
+uint64_t tl_gmm_draws_per_sample (const tl_gmm *gmm);   /* 1 + 2·ceil(d/2) */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (tl_gmm, tl_gmm_free)

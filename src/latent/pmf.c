@@ -144,20 +144,32 @@ pick_level (const int64_t *c, int a, int e, double u)
   return e;
 }
 
+uint64_t
+tl_pmf_draws_per_sample (const tl_pmf *m)
+{
+  return 1 + 2 * (uint64_t) m->d;
+}
+
 void
 tl_pmf_sample (const tl_pmf *m, uint64_t seed, int64_t first_index, int64_t count, float *out)
 {
   g_return_if_fail (m != NULL && first_index >= 0 && count >= 0);
-  g_return_if_fail (out != NULL || count == 0);
   tl_rng rng;
   tl_rng_init (&rng, seed);
-  tl_rng_discard (&rng, (uint64_t) first_index * (uint64_t) (1 + 2 * m->d));
+  tl_rng_discard (&rng, (uint64_t) first_index * tl_pmf_draws_per_sample (m));
+  tl_pmf_sample_stream (m, &rng, count, out);
+}
 
+void
+tl_pmf_sample_stream (const tl_pmf *m, tl_rng *rng, int64_t count, float *out)
+{
+  g_return_if_fail (m != NULL && rng != NULL && count >= 0);
+  g_return_if_fail (out != NULL || count == 0);
   const int64_t n = m->n, d = m->d;
   const int q = m->q, r = m->r;
   for (int64_t k = 0; k < count; k++)
     {
-      int64_t i = (int64_t) floor (tl_rng_uniform (&rng) * (double) n);
+      int64_t i = (int64_t) floor (tl_rng_uniform (rng) * (double) n);
       if (i >= n)
         i = n - 1;
       const int32_t *own = m->levels + i * d;
@@ -166,8 +178,8 @@ tl_pmf_sample (const tl_pmf *m, uint64_t seed, int64_t first_index, int64_t coun
         {
           int a = own[j] > r ? own[j] - r : 0;
           int e = own[j] < q - 1 - r ? own[j] + r : q - 1;
-          int l = pick_level (m->counts + j * q, a, e, tl_rng_uniform (&rng));
-          double u = tl_rng_uniform (&rng);
+          int l = pick_level (m->counts + j * q, a, e, tl_rng_uniform (rng));
+          double u = tl_rng_uniform (rng);
           row[j] = (float) (m->lo[j] + ((double) l + u) * m->delta[j]);
         }
     }

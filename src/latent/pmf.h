@@ -9,6 +9,7 @@
  * earlier sample, so any split of [0, count) into batches gives the same
  * bits as one call. */
 #pragma once
+#include "rng.h"
 #include "tensor.h"
 
 #include <glib.h>
@@ -40,5 +41,9 @@ int64_t   tl_pmf_dim (const tl_pmf *pmf);
  * first_index·(1 + 2d) generator steps (about a nanosecond each). */
 void      tl_pmf_sample (const tl_pmf *pmf, uint64_t seed, int64_t first_index, int64_t count,
                          float *out);
+/* The next count samples of a stream already positioned by the caller
+ * (tl_rng_init, then tl_rng_discard of index · tl_pmf_draws_per_sample). */
+void      tl_pmf_sample_stream (const tl_pmf *pmf, tl_rng *rng, int64_t count, float *out);
+uint64_t  tl_pmf_draws_per_sample (const tl_pmf *pmf);   /* 1 + 2d */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (tl_pmf, tl_pmf_free)
