@@ -6,6 +6,7 @@
 #include <string.h>
 
 static const tl_command commands[] = {
+  { "sample", "Sample latents like a latent bank (PMF vicinity, GMM, Gaussian, prior)", tl_cmd_sample },
   { NULL, NULL, NULL },
 };
 

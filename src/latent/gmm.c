@@ -228,10 +228,12 @@ tl_gmm_fit (const float *z, int64_t n, int64_t d, const tl_gmm_params *params,
 {
   g_return_val_if_fail (params != NULL, NULL);
   const int k = params->components;
-  if (!check_params (params, n, d, error)
+  /* The bank's own problems first, then the parameters against it. */
+  if (!check_params (params, -1, d, error)
+      || !tl_latent_check_bank (z, n, d, 2, "latent bank", error)
+      || !check_params (params, n, d, error)
       || !tl_latent_check_alloc (((double) n * (2 * d + 3 * k) + 2.0 * k * d * d)
-                                 * sizeof (double), "GMM working memory", error)
-      || !tl_latent_check_bank (z, n, d, 2, "latent bank", error))
+                                 * sizeof (double), "GMM working memory", error))
     return NULL;
 
   double *x = g_new (double, n * d);

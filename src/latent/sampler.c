@@ -109,14 +109,37 @@ tl_sampler_fit (const tl_tensor *bank, const tl_sampler_params *params,
 }
 
 gboolean
+tl_sampler_check_output_size (int64_t count, int64_t d, GError **error)
+{
+  if (count < 1)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "count: %" G_GINT64_FORMAT " samples; need at least 1", count);
+      return FALSE;
+    }
+  if ((double) count * (double) d * sizeof (float) > (double) TL_SAMPLER_MAX_OUTPUT_BYTES)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM,
+                   "count: %" G_GINT64_FORMAT " samples of dimension %" G_GINT64_FORMAT
+                   " need %.3g GB, more than the limit of %.3g GB (at most %" G_GINT64_FORMAT
+                   " samples at once)", count, d, (double) count * d * 4 / 1e9,
+                   (double) TL_SAMPLER_MAX_OUTPUT_BYTES / 1e9,
+                   TL_SAMPLER_MAX_OUTPUT_BYTES / (int64_t) (MAX (d, 1) * sizeof (float)));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 tl_sampler_check_count (const tl_sampler *s, int64_t first_index, int64_t count,
                         GError **error)
 {
-  if (count < 1 || first_index < 0 || first_index > G_MAXINT64 - count)
+  if (!tl_sampler_check_output_size (count, s->d, error))
+    return FALSE;
+  if (first_index < 0 || first_index > G_MAXINT64 - count)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "count: %" G_GINT64_FORMAT " samples from index %" G_GINT64_FORMAT
-                   "; need count >= 1 and first index >= 0", count, first_index);
+                   "first index: %" G_GINT64_FORMAT "; need 0 <= first index", first_index);
       return FALSE;
     }
   uint64_t draws = s->pmf ? tl_pmf_draws_per_sample (s->pmf) : tl_gmm_draws_per_sample (s->gmm);
@@ -126,16 +149,6 @@ tl_sampler_check_count (const tl_sampler *s, int64_t first_index, int64_t count,
                    "first index: %" G_GINT64_FORMAT " is too far into the stream (at most %"
                    G_GUINT64_FORMAT " for this sampler)", first_index,
                    TL_SAMPLER_MAX_SKIP_DRAWS / draws);
-      return FALSE;
-    }
-  if ((double) count * (double) s->d * sizeof (float) > (double) TL_SAMPLER_MAX_OUTPUT_BYTES)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM,
-                   "count: %" G_GINT64_FORMAT " samples of dimension %" G_GINT64_FORMAT
-                   " need %.3g GB, more than the limit of %.3g GB (at most %" G_GINT64_FORMAT
-                   " samples at once)", count, s->d, (double) count * s->d * 4 / 1e9,
-                   (double) TL_SAMPLER_MAX_OUTPUT_BYTES / 1e9,
-                   TL_SAMPLER_MAX_OUTPUT_BYTES / (int64_t) (s->d * sizeof (float)));
       return FALSE;
     }
   return TRUE;

@@ -56,6 +56,9 @@ int64_t     tl_sampler_dim (const tl_sampler *sampler);
 /* The fitted mixture of GMM/GAUSSIAN/PRIOR samplers, NULL for PMF. */
 const tl_gmm *tl_sampler_gmm (const tl_sampler *sampler);
 
+/* Checks 1 <= count and count·d·4 bytes <= TL_SAMPLER_MAX_OUTPUT_BYTES; front
+ * ends call it before fitting, so a bad count fails at once. */
+gboolean    tl_sampler_check_output_size (int64_t count, int64_t d, GError **error);
 /* Checks count >= 1, that count·d floats stay within
  * TL_SAMPLER_MAX_OUTPUT_BYTES, and that reaching first_index costs at most
  * TL_SAMPLER_MAX_SKIP_DRAWS generator steps; the error names the number. */

@@ -8,6 +8,7 @@ What the C tests compare against:
   rng_kat.txt            seed, then xoshiro256** outputs and uniforms (exact)
   pmf_bank.npy           a small latent bank (float32), with a constant dim
   pmf_q*_r*_s*.npy       samples of that bank (float32, must match bit for bit)
+  cli_bank_*.npy         bad banks (NaN, -Inf, 1 row, 0 rows, 3-D) for the CLI
 """
 import math
 import sys
@@ -141,6 +142,15 @@ def main():
     np.save("pmf_bank.npy", Z)
     for q, r, seed, count in PMF_CASES:
         np.save("pmf_q%d_r%d_s%d.npy" % (q, r, seed), Pmf(Z, q, r).sample(seed, count))
+    # Bad banks for the CLI tests (tests/latent/test-cli-sample.sh).
+    bad = Z[:4].copy()
+    bad[2, 1] = np.nan
+    np.save("cli_bank_nan.npy", bad)
+    bad[2, 1] = -np.inf
+    np.save("cli_bank_inf.npy", bad)
+    np.save("cli_bank_1row.npy", Z[:1])
+    np.save("cli_bank_0rows.npy", Z[:0])
+    np.save("cli_bank_3d.npy", Z[:4].reshape(2, 2, 5))
     # Self-check: batching independence of the reference itself.
     p = Pmf(Z, 8, 1)
     whole = p.sample(42, 300)
