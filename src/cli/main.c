@@ -7,6 +7,7 @@
 
 static const tl_command commands[] = {
   { "saliency", "Saliency map from a feature tensor (EigenCAM, TSM, ...)", tl_cmd_saliency },
+  { "sample", "Sample latents like a latent bank (PMF vicinity, GMM, Gaussian, prior)", tl_cmd_sample },
   { NULL, NULL, NULL },
 };
 
