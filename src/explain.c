@@ -1,0 +1,398 @@
+/* Image + model -> saliency map; see explain.h. */
+#include "explain.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- content digest ---------------------------------------------------
+ * Two independent 64-bit lanes over the float bits of every RGB row: a
+ * cache key, not a cryptographic hash. Word-wise so that hashing a 24 MP
+ * image costs a fraction of reading it. */
+
+typedef struct {
+  uint64_t a, b;
+} digest_state;
+
+static inline uint64_t
+rotl64 (uint64_t x, int r)
+{
+  return (x << r) | (x >> (64 - r));
+}
+
+static void
+digest_init (digest_state *d, int width, int height)
+{
+  d->a = 0xcbf29ce484222325ULL ^ (uint64_t) width;
+  d->b = 0x9e3779b97f4a7c15ULL ^ ((uint64_t) height << 32);
+}
+
+static void
+digest_update (digest_state *d, const float *v, size_t n)
+{
+  uint64_t a = d->a, b = d->b;
+  for (size_t i = 0; i < n; i++)
+    {
+      uint32_t w;
+      memcpy (&w, &v[i], 4);
+      a = (a ^ w) * 0x100000001b3ULL;
+      b = rotl64 (b + w * 0xc2b2ae3d27d4eb4fULL, 31) * 0x9e3779b185ebca87ULL;
+    }
+  d->a = a;
+  d->b = b;
+}
+
+/* ---- the feature cache ------------------------------------------------ */
+
+typedef struct {
+  tl_model *model;      /* a reference: the pointer cannot be reused while held */
+  char     *layer;
+  uint64_t  digest[2];
+  int       width, height;
+  tl_tensor *features;
+} cache_entry;
+
+struct tl_explain_cache {
+  GMutex  lock;
+  int     capacity;
+  GQueue  entries;      /* most recent first */
+};
+
+static void
+cache_entry_free (cache_entry *e)
+{
+  tl_model_unref (e->model);
+  g_free (e->layer);
+  tl_tensor_free (e->features);
+  g_free (e);
+}
+
+tl_explain_cache *
+tl_explain_cache_new (int capacity)
+{
+  g_return_val_if_fail (capacity >= 1, NULL);
+  tl_explain_cache *c = g_new0 (tl_explain_cache, 1);
+  g_mutex_init (&c->lock);
+  c->capacity = capacity;
+  g_queue_init (&c->entries);
+  return c;
+}
+
+void
+tl_explain_cache_free (tl_explain_cache *cache)
+{
+  if (!cache)
+    return;
+  g_queue_clear_full (&cache->entries, (GDestroyNotify) cache_entry_free);
+  g_mutex_clear (&cache->lock);
+  g_free (cache);
+}
+
+int
+tl_explain_cache_size (tl_explain_cache *cache)
+{
+  g_mutex_lock (&cache->lock);
+  int n = (int) g_queue_get_length (&cache->entries);
+  g_mutex_unlock (&cache->lock);
+  return n;
+}
+
+/* A copy of the cached features, or NULL. */
+static tl_tensor *
+cache_lookup (tl_explain_cache *cache, tl_model *model, const char *layer,
+              const uint64_t digest[2], int width, int height)
+{
+  tl_tensor *F = NULL;
+  g_mutex_lock (&cache->lock);
+  for (GList *l = cache->entries.head; l; l = l->next)
+    {
+      cache_entry *e = l->data;
+      if (e->model == model && strcmp (e->layer, layer) == 0 && e->digest[0] == digest[0]
+          && e->digest[1] == digest[1] && e->width == width && e->height == height)
+        {
+          F = tl_tensor_copy (e->features, NULL);
+          g_queue_unlink (&cache->entries, l);
+          g_queue_push_head_link (&cache->entries, l);
+          break;
+        }
+    }
+  g_mutex_unlock (&cache->lock);
+  return F;
+}
+
+static void
+cache_store (tl_explain_cache *cache, tl_model *model, const char *layer,
+             const uint64_t digest[2], int width, int height, const tl_tensor *F)
+{
+  tl_tensor *copy = tl_tensor_copy (F, NULL);
+  if (!copy)
+    return;   /* caching is an optimisation: too large to copy, then don't */
+  cache_entry *e = g_new0 (cache_entry, 1);
+  e->model = tl_model_ref (model);
+  e->layer = g_strdup (layer);
+  e->digest[0] = digest[0];
+  e->digest[1] = digest[1];
+  e->width = width;
+  e->height = height;
+  e->features = copy;
+  g_mutex_lock (&cache->lock);
+  g_queue_push_head (&cache->entries, e);
+  while ((int) g_queue_get_length (&cache->entries) > cache->capacity)
+    cache_entry_free (g_queue_pop_tail (&cache->entries));
+  g_mutex_unlock (&cache->lock);
+}
+
+/* ---- stage 1: rows -> resized RGB at the model's content size ---------- */
+
+static void
+sanitize (float *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    v[i] = isnan (v[i]) ? 0.0f : v[i] < 0.0f ? 0.0f : v[i] > 1.0f ? 1.0f : v[i];
+}
+
+static void
+report (tl_progress_func progress, void *data, double f, const char *stage)
+{
+  if (progress)
+    progress (f, stage, data);
+}
+
+/* Reads every row in strips, digesting them and resizing each strip to tw
+ * columns; then resizes the tw x height result to tw x th. A same-size
+ * axis is an exact identity for every resize mode, so the two passes are
+ * the separable resize of the whole image done in another order. */
+static tl_image *
+read_and_resize (int width, int height, tl_rows_func rows, void *rows_data, int tw, int th,
+                 tl_resize_mode mode, digest_state *digest, tl_progress_func progress,
+                 void *progress_data, GError **error)
+{
+  const int S = TL_EXPLAIN_STRIP_ROWS;
+  g_autoptr (tl_image) wide = tl_image_new (tw, height, 3, error);
+  if (!wide)
+    return NULL;
+  g_autofree float *strip = g_try_new (float, (size_t) width * S * 3);
+  if (!strip)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM, "image rows: cannot allocate a %dx%d strip",
+                   width, S);
+      return NULL;
+    }
+  for (int y = 0; y < height; y += S)
+    {
+      int n = MIN (S, height - y);
+      if (!rows (rows_data, y, n, strip, error))
+        return NULL;
+      sanitize (strip, (size_t) width * n * 3);
+      digest_update (digest, strip, (size_t) width * n * 3);
+      float *dst = wide->data + (size_t) y * tw * 3;
+      if (tw == width)
+        memcpy (dst, strip, sizeof (float) * (size_t) width * n * 3);
+      else if (!tl_resize (strip, width, n, 3, dst, tw, n, mode, error))
+        return NULL;
+      report (progress, progress_data, 0.2 * (y + n) / height, "reading image");
+    }
+  if (th == height)
+    return g_steal_pointer (&wide);
+  return tl_image_resize (wide, tw, th, mode, error);
+}
+
+/* ---- the pipeline ----------------------------------------------------- */
+
+static gboolean
+check_layer (tl_net *net, const char *layer, const char *model, GError **error)
+{
+  const tl_net_tensor_info *t = tl_net_find_tensor (net, layer);
+  if (!t)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "layer '%s' is not a tensor of model '%s'",
+                   layer, model);
+      return FALSE;
+    }
+  if (!t->explainable)
+    {
+      char buf[64];
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "layer '%s' of model '%s' is %s; saliency needs an NxCxHxW feature map "
+                   "with H, W > 1", layer, model, tl_shape_str (t->ndim, t->shape, buf, sizeof buf));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Preprocess + forward pass: the features of layer for the resized image. */
+static tl_tensor *
+features_of (tl_model *model, tl_net *net, const tl_image *resized, const char *layer,
+             GError **error)
+{
+  g_autoptr (tl_tensor) x = tl_preprocess (tl_model_preprocess (model), resized, NULL, error);
+  if (!x)
+    return NULL;
+  const tl_tensor *inputs[1] = { x };
+  const char *taps[1] = { layer };
+  tl_net_result *r = tl_model_run (model, net, inputs, 1, taps, 1, TL_NET_RUN_DEFAULT, error);
+  if (!r)
+    return NULL;
+  tl_tensor *F = tl_tensor_copy (tl_net_result_get (r, layer), error);
+  tl_net_result_free (r);
+  return F;
+}
+
+tl_explanation *
+tl_explain_rows (tl_model *model, int width, int height, tl_rows_func rows, void *rows_data,
+                 const tl_saliency_params *params, tl_explain_cache *cache,
+                 tl_progress_func progress, void *progress_data, GError **error)
+{
+  g_return_val_if_fail (model != NULL && rows != NULL && params != NULL, NULL);
+  if (width < 1 || height < 1 || (int64_t) width * height > TL_IMAGE_MAX_PIXELS)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "image size %dx%d is out of range",
+                   width, height);
+      return NULL;
+    }
+  tl_net *net = tl_model_net (model, error);
+  if (!net)
+    return NULL;
+  const char *layer = params->layer && *params->layer ? params->layer
+                                                      : tl_model_default_layer (model);
+  if (!check_layer (net, layer, tl_model_name (model), error))
+    return NULL;
+
+  const tl_preprocess_params *pre = tl_model_preprocess (model);
+  tl_preprocess_geometry g = tl_preprocess_geometry_for (pre, width, height);
+  int tw = pre->letterbox ? (int) lround (g.w) : pre->width;
+  int th = pre->letterbox ? (int) lround (g.h) : pre->height;
+
+  digest_state d;
+  digest_init (&d, width, height);
+  g_autoptr (tl_image) resized = read_and_resize (width, height, rows, rows_data, tw, th,
+                                                  pre->resize_mode, &d, progress,
+                                                  progress_data, error);
+  if (!resized)
+    return NULL;
+  uint64_t digest[2] = { d.a, d.b };
+
+  g_autoptr (tl_explanation) ex = g_new0 (tl_explanation, 1);
+  ex->image_width = width;
+  ex->image_height = height;
+  ex->geometry = g;
+  ex->layer = g_strdup (layer);
+  ex->digest[0] = digest[0];
+  ex->digest[1] = digest[1];
+
+  g_autoptr (tl_tensor) F = cache ? cache_lookup (cache, model, layer, digest, width, height)
+                                  : NULL;
+  ex->from_cache = F != NULL;
+  if (!F)
+    {
+      report (progress, progress_data, 0.2, "running the network");
+      F = features_of (model, net, resized, layer, error);
+      if (!F)
+        return NULL;
+      if (cache)
+        cache_store (cache, model, layer, digest, width, height, F);
+    }
+  report (progress, progress_data, 0.9, "computing the saliency map");
+  tl_saliency_params p = *params;
+  p.layer = layer;
+  if (!tl_saliency_map_from_features_report (F, &p, &ex->map, &ex->report, error))
+    return NULL;
+  report (progress, progress_data, 1.0, "done");
+  return g_steal_pointer (&ex);
+}
+
+/* Row source over a tl_image: grey replicated, alpha dropped. */
+static gboolean
+image_rows (void *user, int y, int n, float *rgb, G_GNUC_UNUSED GError **error)
+{
+  const tl_image *img = user;
+  const int C = img->channels, W = img->width;
+  for (int r = 0; r < n; r++)
+    {
+      const float *s = img->data + (size_t) (y + r) * W * C;
+      float *d = rgb + (size_t) r * W * 3;
+      for (int x = 0; x < W; x++, s += C, d += 3)
+        {
+          if (C >= 3)
+            d[0] = s[0], d[1] = s[1], d[2] = s[2];
+          else
+            d[0] = d[1] = d[2] = s[0];
+        }
+    }
+  return TRUE;
+}
+
+tl_explanation *
+tl_explain_image (tl_model *model, const tl_image *img, const tl_saliency_params *params,
+                  tl_explain_cache *cache, tl_progress_func progress, void *progress_data,
+                  GError **error)
+{
+  g_return_val_if_fail (img != NULL, NULL);
+  return tl_explain_rows (model, img->width, img->height, image_rows, (void *) img, params,
+                          cache, progress, progress_data, error);
+}
+
+void
+tl_explanation_free (tl_explanation *ex)
+{
+  if (!ex)
+    return;
+  tl_tensor_free (ex->map);
+  g_free (ex->layer);
+  g_free (ex);
+}
+
+/* ---- back onto the image ---------------------------------------------- */
+
+static const float *
+map_data (const tl_explanation *ex, int *mw, int *mh)
+{
+  *mh = (int) ex->map->shape[0];
+  *mw = (int) ex->map->shape[1];
+  return ex->map->data;   /* tl_saliency_map_from_features returns a contiguous map */
+}
+
+float *
+tl_explanation_full_map (const tl_explanation *ex, GError **error)
+{
+  int mw, mh;
+  const float *m = map_data (ex, &mw, &mh);
+  float *out = g_try_new (float, (size_t) ex->image_width * ex->image_height);
+  if (!out)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM, "saliency map: cannot allocate %dx%d floats",
+                   ex->image_width, ex->image_height);
+      return NULL;
+    }
+  if (!tl_preprocess_unmap (&ex->geometry, m, mw, mh, out, error))
+    {
+      g_free (out);
+      return NULL;
+    }
+  return out;
+}
+
+tl_map_sampler *
+tl_explanation_sampler (const tl_explanation *ex, GError **error)
+{
+  int mw, mh;
+  const float *m = map_data (ex, &mw, &mh);
+  return tl_preprocess_sampler_new (&ex->geometry, m, mw, mh, error);
+}
+
+tl_image *
+tl_explanation_render (const tl_explanation *ex, const tl_image *img,
+                       const tl_render_params *params, GError **error)
+{
+  if (img->width != ex->image_width || img->height != ex->image_height)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "render: image is %dx%d but the explanation is for %dx%d", img->width,
+                   img->height, ex->image_width, ex->image_height);
+      return NULL;
+    }
+  int mw, mh;
+  const float *m = map_data (ex, &mw, &mh);
+  return tl_render_unmap (params, img, &ex->geometry, m, mw, mh, error);
+}
