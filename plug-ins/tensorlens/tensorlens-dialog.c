@@ -1,0 +1,134 @@
+/* Dialogs of the plug-in; see tensorlens-dialog.h. */
+#include "tensorlens-dialog.h"
+
+#include "model.h"
+
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <string.h>
+
+#define PLUG_IN_BINARY "tensorlens"
+#define PLUG_IN_ROLE   "tensorlens-saliency"
+
+TlpSaliencyVals
+tlp_saliency_defaults (void)
+{
+  TlpSaliencyVals v;
+  memset (&v, 0, sizeof v);
+  g_strlcpy (v.model, "centernet", sizeof v.model);
+  g_strlcpy (v.method, "tsm", sizeof v.method);
+  g_strlcpy (v.output, "overlay", sizeof v.output);
+  g_strlcpy (v.colormap, "jet", sizeof v.colormap);
+  v.opacity = 50.0;
+  return v;
+}
+
+/* A combo box of fixed choices (or, with entry, free text too) with the
+ * current value selected. */
+static GtkWidget *
+choice_combo (const char *const *choices, const char *current, gboolean entry)
+{
+  GtkWidget *c = entry ? gtk_combo_box_text_new_with_entry () : gtk_combo_box_text_new ();
+  int active = -1;
+  for (int i = 0; choices[i]; i++)
+    {
+      gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (c), choices[i]);
+      if (strcmp (choices[i], current) == 0)
+        active = i;
+    }
+  if (active >= 0)
+    gtk_combo_box_set_active (GTK_COMBO_BOX (c), active);
+  else if (entry)
+    gtk_entry_set_text (GTK_ENTRY (gtk_bin_get_child (GTK_BIN (c))), current);
+  else
+    gtk_combo_box_set_active (GTK_COMBO_BOX (c), 0);
+  return c;
+}
+
+static void
+combo_value (GtkWidget *combo, gchar *dst, gsize size)
+{
+  g_autofree gchar *s = gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (combo));
+  if (s)
+    g_strlcpy (dst, s, size);
+}
+
+static void
+attach (GtkWidget *table, int row, const char *label, GtkWidget *w)
+{
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, row, label, 0.0, 0.5, w, 2, FALSE);
+}
+
+gboolean
+tlp_saliency_dialog (TlpSaliencyVals *v)
+{
+  static const char *const methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm", "all",
+                                         NULL };
+  static const char *const outputs[] = { "overlay", "heatmap", "map", "masked", NULL };
+  static const char *const cmaps[] = { "jet", "turbo", "viridis", "inferno", "magma", "gray",
+                                       NULL };
+  gimp_ui_init (PLUG_IN_BINARY, FALSE);
+  GtkWidget *dialog = gimp_dialog_new ("Saliency Map", PLUG_IN_ROLE, NULL, 0,
+                                       gimp_standard_help_func, "plug-in-tensorlens-saliency",
+                                       "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK,
+                                       NULL);
+  gimp_window_set_transient (GTK_WINDOW (dialog));
+
+  GtkWidget *table = gtk_table_new (7, 3, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 6);
+  gtk_container_set_border_width (GTK_CONTAINER (table), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))), table,
+                      TRUE, TRUE, 0);
+
+  /* every model the library finds, except autoencoders (nothing to explain) */
+  g_auto (GStrv) all = tl_model_list (-1);
+  GPtrArray *names = g_ptr_array_new ();
+  for (char **n = all; *n; n++)
+    {
+      g_autoptr (GError) err = NULL;
+      g_autofree char *p = tl_model_find (*n, NULL);
+      g_autoptr (tl_card) c = p ? tl_card_load (p, &err) : NULL;
+      if (c && c->task != TL_TASK_AUTOENCODER)
+        g_ptr_array_add (names, *n);
+    }
+  g_ptr_array_add (names, NULL);
+  GtkWidget *model = choice_combo ((const char *const *) names->pdata, v->model, TRUE);
+  g_ptr_array_free (names, TRUE);
+  attach (table, 0, "_Model:", model);
+
+  GtkWidget *layer = gtk_entry_new ();
+  gtk_entry_set_text (GTK_ENTRY (layer), v->layer);
+  gtk_widget_set_tooltip_text (layer, "Feature tensor to explain; empty = the model's default");
+  attach (table, 1, "_Layer:", layer);
+  GtkWidget *method = choice_combo (methods, v->method, FALSE);
+  attach (table, 2, "M_ethod:", method);
+  GtkWidget *output = choice_combo (outputs, v->output, FALSE);
+  attach (table, 3, "_Output:", output);
+  GtkWidget *cmap = choice_combo (cmaps, v->colormap, FALSE);
+  attach (table, 4, "_Colormap:", cmap);
+  GtkObject *opacity = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "O_pacity:", 200, 0,
+                                             v->opacity, 0.0, 100.0, 1.0, 10.0, 0, TRUE, 0, 0,
+                                             "Weight of the heat map in the overlay", NULL);
+  GtkWidget *options = gtk_entry_new ();
+  gtk_entry_set_text (GTK_ENTRY (options), v->options);
+  gtk_widget_set_tooltip_text (options, "key=value ... e.g. rank1=4 sweeps=10 weighting=sigma2");
+  attach (table, 6, "Op_tions:", options);
+
+  gtk_widget_show_all (dialog);
+  gboolean ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+  if (ok)
+    {
+      g_autofree gchar *m = gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (model));
+      if (m && *m)
+        g_strlcpy (v->model, m, sizeof v->model);
+      g_strlcpy (v->layer, gtk_entry_get_text (GTK_ENTRY (layer)), sizeof v->layer);
+      combo_value (method, v->method, sizeof v->method);
+      combo_value (output, v->output, sizeof v->output);
+      combo_value (cmap, v->colormap, sizeof v->colormap);
+      v->opacity = gtk_adjustment_get_value (GTK_ADJUSTMENT (opacity));
+      g_strlcpy (v->options, gtk_entry_get_text (GTK_ENTRY (options)), sizeof v->options);
+    }
+  gtk_widget_destroy (dialog);
+  return ok;
+}

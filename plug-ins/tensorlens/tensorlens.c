@@ -1,0 +1,297 @@
+/* The tensorlens GIMP 2.10 plug-in: a thin adapter that adds what GEGL ops
+ * cannot do by themselves in GIMP 2.10 (menu entries, PDB procedures, new
+ * layers, undo, progress). All pixels come from the GEGL ops by name
+ * (tensorlens:saliency); the library is asked only which models exist.
+ *
+ *   plug-in-tensorlens-saliency   <Image>/Filters/Tensorlens/Saliency Map...
+ *     adds the saliency rendering of the drawable as a new layer above it
+ *     (same size and offsets), one layer per method for method "all".
+ *
+ * Arguments are described once (the tables below) with GEGL property names,
+ * so a GIMP 3 port maps them to gimp_procedure_add_*_argument. */
+#include "tensorlens-dialog.h"
+#include "tensorlens-gegl.h"
+
+#include "error.h"
+#include "model.h"
+
+#include <libgimp/gimp.h>
+#include <string.h>
+
+#define SALIENCY_PROC "plug-in-tensorlens-saliency"
+#define SALIENCY_OP   "tensorlens:saliency"
+
+static void query (void);
+static void run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals,
+                 GimpParam **return_vals);
+
+const GimpPlugInInfo PLUG_IN_INFO = { NULL, NULL, query, run };
+
+MAIN ()
+
+static const GimpParamDef saliency_args[] = {
+  { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
+  { GIMP_PDB_IMAGE, "image", "Input image" },
+  { GIMP_PDB_DRAWABLE, "drawable", "Drawable to explain" },
+  { GIMP_PDB_STRING, "model", "Bundled model name (centernet, faceres, emotion, ...) or the path "
+                              "of a model card (.json) or ONNX file" },
+  { GIMP_PDB_STRING, "layer", "Feature tensor to explain; \"\" = the model's default layer" },
+  { GIMP_PDB_STRING, "method", "eigencam, multivec-eigencam, tsm, mtsm, or all (one layer per "
+                               "method)" },
+  { GIMP_PDB_STRING, "output", "heatmap, map, overlay or masked" },
+  { GIMP_PDB_STRING, "colormap", "turbo, jet, viridis, inferno, magma or gray" },
+  { GIMP_PDB_FLOAT, "opacity", "Overlay opacity of the heat map, 0..100" },
+  { GIMP_PDB_STRING, "options", "More tensorlens:saliency properties as \"key=value ...\" "
+                                "(rank1 rank2 rank3 components weighting sign-rule sweeps)" },
+};
+
+static const GimpParamDef saliency_rets[] = {
+  { GIMP_PDB_LAYER, "new-layer", "The new layer (the first one for method \"all\")" },
+};
+
+/* Arguments with a PDB slot of their own: not accepted inside options. */
+static const char *const saliency_reserved[] = { "model", "layer", "method", "output",
+                                                 "colormap", "opacity", NULL };
+
+static const char *const all_methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm", NULL };
+
+static void
+query (void)
+{
+  gimp_install_procedure (SALIENCY_PROC,
+                          "Add a saliency map of the drawable as a new layer",
+                          "Runs a convolutional network (a bundled model or an ONNX file with "
+                          "its card) on the drawable and shows where it looks: a label-free "
+                          "saliency map (EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's "
+                          "features), rendered as a heat map, grey map, overlay or masked "
+                          "image in a new layer above the drawable. Method \"all\" adds one "
+                          "layer per method (the network runs once).",
+                          "tensorlens", "tensorlens (MIT)", "2026",
+                          "_Saliency Map...", "RGB*, GRAY*, INDEXED*", GIMP_PLUGIN,
+                          G_N_ELEMENTS (saliency_args), G_N_ELEMENTS (saliency_rets),
+                          saliency_args, saliency_rets);
+  gimp_plugin_menu_register (SALIENCY_PROC, "<Image>/Filters/Tensorlens");
+}
+
+/* ---- saliency --------------------------------------------------------- */
+
+static const char *
+method_title (const char *method)
+{
+  static const char *const names[][2] = {
+    { "eigencam", "EigenCAM" }, { "multivec-eigencam", "Multivec-EigenCAM" },
+    { "tsm", "TSM" }, { "mtsm", "MTSM" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    if (strcmp (method, names[i][0]) == 0)
+      return names[i][1];
+  return method;
+}
+
+/* The new layer's type follows the image so it can be inserted in it. */
+static GimpImageType
+layer_type_for (gint32 image)
+{
+  switch (gimp_image_base_type (image))
+    {
+    case GIMP_GRAY:
+      return GIMP_GRAYA_IMAGE;
+    case GIMP_INDEXED:
+      return GIMP_INDEXEDA_IMAGE;
+    default:
+      return GIMP_RGBA_IMAGE;
+    }
+}
+
+typedef struct {
+  int    index, count;   /* which method of how many */
+} progress_span;
+
+static void
+progress_cb (gdouble fraction, gpointer data)
+{
+  const progress_span *s = data;
+  gimp_progress_update ((s->index + fraction) / s->count);
+}
+
+/* One method: a new layer filled by tensorlens:saliency. Returns the layer
+ * or -1 with error set. */
+static gint32
+saliency_layer (gint32 image, gint32 drawable, const TlpSaliencyVals *v, const char *method,
+                const progress_span *span, GError **error)
+{
+  gint w = gimp_drawable_width (drawable), h = gimp_drawable_height (drawable), ox, oy;
+  gimp_drawable_offsets (drawable, &ox, &oy);
+
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *op = gegl_node_new_child (graph, "operation", SALIENCY_OP, NULL);
+  g_autofree char *opacity = g_strdup_printf ("%.6f", v->opacity / 100.0);
+  gboolean ok = tlp_set_property (op, SALIENCY_OP, "model", v->model, error)
+                && tlp_set_property (op, SALIENCY_OP, "layer", v->layer, error)
+                && tlp_set_property (op, SALIENCY_OP, "method", method, error)
+                && tlp_set_property (op, SALIENCY_OP, "output", v->output, error)
+                && tlp_set_property (op, SALIENCY_OP, "colormap", v->colormap, error)
+                && tlp_set_property (op, SALIENCY_OP, "opacity", opacity, error)
+                && tlp_set_options (op, SALIENCY_OP, v->options, saliency_reserved, error);
+  gint32 layer = -1;
+  if (ok)
+    {
+      g_autofree char *name = g_strdup_printf ("Saliency — %s (%s)", method_title (method),
+                                               v->model);
+      layer = gimp_layer_new (image, name, w, h, layer_type_for (image), 100.0,
+                              GIMP_LAYER_MODE_NORMAL);
+      GeglBuffer *in = gimp_drawable_get_buffer (drawable);
+      GeglBuffer *out = gimp_drawable_get_buffer (layer);
+      ok = tlp_process (graph, op, in, out, progress_cb, (gpointer) span, error);
+      g_object_unref (in);
+      g_object_unref (out);   /* flushes the tiles to the core */
+      if (ok)
+        {
+          gimp_layer_set_offsets (layer, ox, oy);
+          gint32 parent = gimp_item_is_layer (drawable) ? gimp_item_get_parent (drawable) : -1;
+          gint pos = gimp_item_is_layer (drawable)
+                       ? gimp_image_get_item_position (image, drawable) : 0;
+          gimp_image_insert_layer (image, layer, parent, pos);
+          gimp_drawable_update (layer, 0, 0, w, h);
+        }
+      else
+        {
+          gimp_item_delete (layer);
+          layer = -1;
+        }
+    }
+  g_object_unref (graph);
+  return layer;
+}
+
+static gboolean
+check_values (const TlpSaliencyVals *v, GError **error)
+{
+  /* the library decides which models exist */
+  g_autofree char *found = tl_model_find (v->model, error);
+  if (!found)
+    return FALSE;
+  if (strcmp (v->method, "all") != 0 && !g_strv_contains (all_methods, v->method))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "method '%s' is not one of eigencam, multivec-eigencam, tsm, mtsm, all",
+                   v->method);
+      return FALSE;
+    }
+  if (!(v->opacity >= 0 && v->opacity <= 100))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "opacity %g is not in 0..100", v->opacity);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GimpPDBStatusType
+run_saliency (GimpRunMode mode, gint nparams, const GimpParam *param, gint32 *layer_out,
+              GError **error)
+{
+  gint32 image = param[1].data.d_image, drawable = param[2].data.d_drawable;
+  TlpSaliencyVals v = tlp_saliency_defaults ();
+  switch (mode)
+    {
+    case GIMP_RUN_INTERACTIVE:
+      gimp_get_data (SALIENCY_PROC, &v);
+      if (!tlp_saliency_dialog (&v))
+        return GIMP_PDB_CANCEL;
+      break;
+    case GIMP_RUN_NONINTERACTIVE:
+      if (nparams != G_N_ELEMENTS (saliency_args))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s takes %d arguments, got %d",
+                       SALIENCY_PROC, (int) G_N_ELEMENTS (saliency_args), nparams);
+          return GIMP_PDB_CALLING_ERROR;
+        }
+      g_strlcpy (v.model, param[3].data.d_string ? param[3].data.d_string : "", sizeof v.model);
+      g_strlcpy (v.layer, param[4].data.d_string ? param[4].data.d_string : "", sizeof v.layer);
+      g_strlcpy (v.method, param[5].data.d_string ? param[5].data.d_string : "",
+                 sizeof v.method);
+      g_strlcpy (v.output, param[6].data.d_string ? param[6].data.d_string : "",
+                 sizeof v.output);
+      g_strlcpy (v.colormap, param[7].data.d_string ? param[7].data.d_string : "",
+                 sizeof v.colormap);
+      v.opacity = param[8].data.d_float;
+      g_strlcpy (v.options, param[9].data.d_string ? param[9].data.d_string : "",
+                 sizeof v.options);
+      break;
+    case GIMP_RUN_WITH_LAST_VALS:
+      gimp_get_data (SALIENCY_PROC, &v);
+      break;
+    }
+  if (!check_values (&v, error))
+    return GIMP_PDB_EXECUTION_ERROR;
+
+  const char *one[] = { v.method, NULL };
+  const char *const *methods = strcmp (v.method, "all") == 0 ? all_methods : one;
+  int n = (int) g_strv_length ((char **) methods);
+  gimp_progress_init ("Saliency map...");
+  gimp_image_undo_group_start (image);
+  gboolean ok = TRUE;
+  *layer_out = -1;
+  /* Each goes right above the drawable, below the previous one: the first
+   * method ends up on top. */
+  for (int i = 0; i < n && ok; i++)
+    {
+      progress_span span = { i, n };
+      gint32 layer = saliency_layer (image, drawable, &v, methods[i], &span, error);
+      ok = layer != -1;
+      if (ok && *layer_out == -1)
+        *layer_out = layer;
+    }
+  gimp_image_undo_group_end (image);
+  gimp_progress_end ();
+  if (!ok)
+    return GIMP_PDB_EXECUTION_ERROR;
+  if (mode == GIMP_RUN_INTERACTIVE)
+    gimp_set_data (SALIENCY_PROC, &v, sizeof v);
+  if (mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+  return GIMP_PDB_SUCCESS;
+}
+
+/* ---- entry ------------------------------------------------------------ */
+
+static void
+run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals,
+     GimpParam **return_vals)
+{
+  static GimpParam values[2];
+  GimpRunMode mode = param[0].data.d_int32;
+  GError *error = NULL;
+  gint32 layer = -1;
+  GimpPDBStatusType status;
+
+  gegl_init (NULL, NULL);
+  *nreturn_vals = 1;
+  *return_vals = values;
+  if (!tlp_ensure_op (SALIENCY_OP, gimp_get_progname (), &error))
+    status = GIMP_PDB_EXECUTION_ERROR;
+  else if (strcmp (name, SALIENCY_PROC) == 0)
+    status = run_saliency (mode, nparams, param, &layer, &error);
+  else
+    status = GIMP_PDB_CALLING_ERROR;
+
+  values[0].type = GIMP_PDB_STATUS;
+  values[0].data.d_status = status;
+  if (status == GIMP_PDB_SUCCESS)
+    {
+      *nreturn_vals = 2;
+      values[1].type = GIMP_PDB_LAYER;
+      values[1].data.d_layer = layer;
+    }
+  else if (error)
+    {
+      /* shown to the user, and in the log of a batch run */
+      gimp_message (error->message);
+      *nreturn_vals = 2;
+      values[1].type = GIMP_PDB_STRING;
+      values[1].data.d_string = g_strdup (error->message);
+    }
+  g_clear_error (&error);
+  tl_model_cache_clear ();
+  gegl_exit ();
+}

@@ -1,0 +1,64 @@
+; Headless checks of plug-in-tensorlens-saliency (run by test-gimp.sh with
+; @DATA@ and @TMP@ substituted). Each check prints "TL-OK name" or
+; "TL-FAIL name" through gimp-message; "TL-DONE" marks the end.
+(define (check name ok)
+  (gimp-message (string-append (if ok "TL-OK " "TL-FAIL ") name)))
+
+(define (load name)
+  (car (gimp-file-load RUN-NONINTERACTIVE (string-append "@DATA@/" name) name)))
+
+; RGB image, layer moved to (10, 20): the new layer has the same size and
+; offsets, sits right above the drawable, and is named after method and model.
+(let* ((image (load "astronaut-320.png"))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (gimp-layer-set-offsets drawable 10 20)
+  (let ((layer (car (plug-in-tensorlens-saliency RUN-NONINTERACTIVE image drawable
+                      "centernet" "" "tsm" "overlay" "jet" 50.0 ""))))
+    (check "rgb: layer name" (string=? (car (gimp-item-get-name layer))
+                                       "Saliency — TSM (centernet)"))
+    (check "rgb: layer size" (and (= (car (gimp-drawable-width layer)) 320)
+                                  (= (car (gimp-drawable-height layer)) 320)))
+    (check "rgb: layer offsets" (equal? (gimp-drawable-offsets layer) '(10 20)))
+    (check "rgb: two layers, new one on top"
+           (and (= (car (gimp-image-get-layers image)) 2)
+                (= (car (gimp-image-get-item-position image layer)) 0)))
+    (check "rgb: layer type RGBA" (= (car (gimp-drawable-type layer)) RGBA-IMAGE))
+    (file-png-save2 RUN-NONINTERACTIVE image layer "@TMP@/gimp-tsm-overlay.png"
+                    "gimp-tsm-overlay.png" 0 9 0 0 0 0 0 0 0))
+  (gimp-image-delete image))
+
+; Method "all": one layer per method, first method on top, options parsed.
+(let* ((image (load "coffee-300x200.png"))
+       (drawable (car (gimp-image-get-active-drawable image)))
+       (layer (car (plug-in-tensorlens-saliency RUN-NONINTERACTIVE image drawable
+                     "emotion" "" "all" "heatmap" "viridis" 100.0 "sweeps=5 weighting=sigma2"))))
+  (check "all: five layers" (= (car (gimp-image-get-layers image)) 5))
+  (check "all: returns the EigenCAM layer"
+         (string=? (car (gimp-item-get-name layer)) "Saliency — EigenCAM (emotion)"))
+  (check "all: MTSM layer right above the image"
+         (string=? (car (gimp-item-get-name (vector-ref (cadr (gimp-image-get-layers image)) 3)))
+                   "Saliency — MTSM (emotion)"))
+  (file-png-save2 RUN-NONINTERACTIVE image layer "@TMP@/gimp-eigencam-heatmap.png"
+                  "gimp-eigencam-heatmap.png" 0 9 0 0 0 0 0 0 0)
+  (gimp-image-delete image))
+
+; Grey and indexed images, with alpha: layers of the image's own kind.
+(let* ((image (load "chelsea-alpha.png"))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (gimp-image-convert-grayscale image)
+  (let ((layer (car (plug-in-tensorlens-saliency RUN-NONINTERACTIVE image drawable
+                      "emotion" "" "eigencam" "map" "jet" 50.0 ""))))
+    (check "grey: GRAYA layer" (= (car (gimp-drawable-type layer)) GRAYA-IMAGE))
+    (file-png-save2 RUN-NONINTERACTIVE image layer "@TMP@/gimp-grey-map.png"
+                    "gimp-grey-map.png" 0 9 0 0 0 0 0 0 0))
+  (gimp-image-delete image))
+
+(let* ((image (load "coffee-300x200.png"))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (gimp-image-convert-indexed image CONVERT-DITHER-NONE CONVERT-PALETTE-GENERATE 64 FALSE FALSE "")
+  (let ((layer (car (plug-in-tensorlens-saliency RUN-NONINTERACTIVE image drawable
+                      "emotion" "" "eigencam" "heatmap" "gray" 50.0 ""))))
+    (check "indexed: INDEXEDA layer" (= (car (gimp-drawable-type layer)) INDEXEDA-IMAGE)))
+  (gimp-image-delete image))
+
+(gimp-message "TL-DONE")

@@ -1,0 +1,86 @@
+#!/bin/sh
+# Headless GIMP 2.10 test of the tensorlens plug-in (TAP), in a hermetic
+# user directory (toolchain.md section 7, P8-P10): gimp-console's exit code
+# says nothing, so every check prints a marker that is grepped from the log.
+# Usage: test-gimp.sh PLUGIN_DIR GIMP_LIBDIR SRCDIR
+# (env from meson: GEGL_PATH, GEGL_SWAP, TENSORLENS_MODELS_DIR)
+plugdir=$1
+gimplibdir=$2
+src=$3
+data=$src/../data/gegl
+
+if ! command -v gimp-console-2.10 >/dev/null; then
+  echo "1..1"; echo "ok 1 # SKIP gimp-console-2.10 not installed (Debian package gimp)"; exit 0
+fi
+tmp=$(mktemp -d /tmp/tl-gimp.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+printf '(plug-in-path "%s:%s/plug-ins")\n' "$plugdir" "$gimplibdir" >"$tmp/gimprc"
+export GIMP2_DIRECTORY="$tmp/home"        # must not exist yet (P8)
+export XDG_DATA_HOME="$tmp/xdg"           # no stale user copy of our ops (P2)
+
+script () { sed -e "s|@DATA@|$data|g" -e "s|@TMP@|$tmp|g" "$src/$1"; }
+timeout 600 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" \
+  -b "$(script saliency.scm)" \
+  -b "$(script bad-model.scm)" \
+  -b '(gimp-message "TL-ALIVE-1")' \
+  -b "$(script bad-option.scm)" \
+  -b '(gimp-message "TL-ALIVE-2")' \
+  -b '(gimp-quit 0)' >"$tmp/log" 2>&1
+
+n=0
+fails=0
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+dump () { sed 's/^/# /' "$tmp/log" | tail -40; }
+
+# the checks the script made (one TAP line each)
+grep -o 'TL-OK .*\|TL-FAIL .*' "$tmp/log" >"$tmp/checks"
+while IFS= read -r line; do
+  case $line in
+    TL-OK*) ok "${line#TL-OK }" ;;
+    *) not_ok "${line#TL-FAIL }" ;;
+  esac
+done <"$tmp/checks"
+if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 10 ] && grep -q TL-DONE "$tmp/log"; then
+  ok "saliency script ran to the end (10 checks)"
+else
+  not_ok "saliency script ran to the end (10 checks)"; dump
+fi
+
+# The new layers' pixels equal the gegl command line's rendering.
+cmp () {
+  if gegl-imgcmp "$1" "$2" 1.0 >"$tmp/cmp" 2>&1; then ok "$3"
+  else not_ok "$3"; sed 's/^/# /' "$tmp/cmp"; fi
+}
+if command -v gegl >/dev/null; then
+  gegl "$data/astronaut-320.png" -o "$tmp/cli-tsm.png" -- tensorlens:saliency model=centernet \
+    method=tsm output=overlay colormap=jet opacity=0.5 >/dev/null 2>&1
+  cmp "$tmp/gimp-tsm-overlay.png" "$tmp/cli-tsm.png" "rgb layer pixels equal the gegl CLI's"
+  gegl "$data/coffee-300x200.png" -o "$tmp/cli-eig.png" -- tensorlens:saliency model=emotion \
+    method=eigencam output=heatmap colormap=viridis >/dev/null 2>&1
+  cmp "$tmp/gimp-eigencam-heatmap.png" "$tmp/cli-eig.png" "'all' EigenCAM layer equals the gegl CLI's"
+else
+  ok "# SKIP gegl CLI not installed"
+fi
+
+# Failures: an execution error with our message, and GIMP carries on.
+if grep -q "Procedure execution of plug-in-tensorlens-saliency failed: model '/nonexistent/model.onnx': no such file" "$tmp/log"; then
+  ok "bad model path: execution error naming it"
+else
+  not_ok "bad model path: execution error naming it"; dump
+fi
+if grep -q "rank1: 'lots' is not an integer" "$tmp/log"; then ok "bad option: error naming it"
+else not_ok "bad option: error naming it"; dump; fi
+if grep -q TL-ALIVE-1 "$tmp/log" && grep -q TL-ALIVE-2 "$tmp/log"; then
+  ok "GIMP keeps running after a failed call"
+else
+  not_ok "GIMP keeps running after a failed call"; dump
+fi
+# nothing else went wrong
+if grep -v "nonexistent\|rank1\|plug-in-tensorlens-saliency" "$tmp/log" | grep -qi "critical\|segmentation\|fatal"; then
+  not_ok "no criticals or crashes in the log"; dump
+else
+  ok "no criticals or crashes in the log"
+fi
+echo "1..$n"
+[ $fails -eq 0 ]
