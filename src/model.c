@@ -142,7 +142,8 @@ tl_model_list (int task_filter)
 static gboolean
 preprocess_from_card (const tl_card *c, tl_preprocess_params *p, GError **error)
 {
-  if (c->pad[0] || c->pad[1] || c->pad[2] || c->pad[3])
+  /* an autoencoder's input only feeds its encoder, which nothing here runs */
+  if (c->task != TL_TASK_AUTOENCODER && (c->pad[0] || c->pad[1] || c->pad[2] || c->pad[3]))
     {
       g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
                    "%s: input.pad %d,%d,%d,%d: padded inputs are not supported", c->path,
