@@ -132,3 +132,77 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
   gtk_widget_destroy (dialog);
   return ok;
 }
+
+TlpLatentVals
+tlp_latent_defaults (void)
+{
+  TlpLatentVals v;
+  memset (&v, 0, sizeof v);
+  g_strlcpy (v.model, "fmnist-ae", sizeof v.model);
+  g_strlcpy (v.sampler, "pmf", sizeof v.sampler);
+  v.count = 16;
+  v.columns = 4;
+  v.cell_size = 64;
+  v.new_image = 1;
+  return v;
+}
+
+gboolean
+tlp_latent_dialog (TlpLatentVals *v)
+{
+  static const char *const samplers[] = { "pmf", "gmm", "gaussian", "prior", NULL };
+  gimp_ui_init (PLUG_IN_BINARY, FALSE);
+  GtkWidget *dialog = gimp_dialog_new ("Latent Samples", "tensorlens-latent-samples", NULL, 0,
+                                       gimp_standard_help_func,
+                                       "plug-in-tensorlens-latent-samples", "_Cancel",
+                                       GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
+  gimp_window_set_transient (GTK_WINDOW (dialog));
+  GtkWidget *table = gtk_table_new (8, 3, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 6);
+  gtk_container_set_border_width (GTK_CONTAINER (table), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))), table,
+                      TRUE, TRUE, 0);
+
+  g_auto (GStrv) aes = tl_model_list (TL_TASK_AUTOENCODER);
+  GtkWidget *model = choice_combo ((const char *const *) aes, v->model, TRUE);
+  attach (table, 0, "_Model:", model);
+  GtkWidget *sampler = choice_combo (samplers, v->sampler, FALSE);
+  attach (table, 1, "_Sampler:", sampler);
+  GtkWidget *seed = gimp_random_seed_new (&v->seed, NULL);
+  attach (table, 2, "S_eed:", seed);
+  GtkObject *count = gimp_scale_entry_new (GTK_TABLE (table), 0, 3, "_Count:", 200, 0, v->count,
+                                           1, 256, 1, 8, 0, TRUE, 1, 4096, NULL, NULL);
+  GtkObject *cols = gimp_scale_entry_new (GTK_TABLE (table), 0, 4, "Co_lumns:", 200, 0,
+                                          v->columns, 0, 32, 1, 4, 0, TRUE, 0, 4096,
+                                          "0 = a square-ish grid", NULL);
+  GtkObject *cell = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "Cell si_ze:", 200, 0,
+                                          v->cell_size, 0, 512, 1, 16, 0, TRUE, 0, 1024,
+                                          "Pixels; 0 = the decoder's output size", NULL);
+  GtkWidget *newimg = gtk_check_button_new_with_mnemonic ("Create a _new image");
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (newimg), v->new_image != 0);
+  gtk_table_attach_defaults (GTK_TABLE (table), newimg, 0, 3, 6, 7);
+  GtkWidget *options = gtk_entry_new ();
+  gtk_entry_set_text (GTK_ENTRY (options), v->options);
+  gtk_widget_set_tooltip_text (options, "key=value ... e.g. levels=30 radius=2 spacing=4 "
+                                        "background=white components=5");
+  attach (table, 7, "Op_tions:", options);
+
+  gtk_widget_show_all (dialog);
+  gboolean ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+  if (ok)
+    {
+      g_autofree gchar *m = gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (model));
+      if (m && *m)
+        g_strlcpy (v->model, m, sizeof v->model);
+      combo_value (sampler, v->sampler, sizeof v->sampler);
+      v->count = (gint32) gtk_adjustment_get_value (GTK_ADJUSTMENT (count));
+      v->columns = (gint32) gtk_adjustment_get_value (GTK_ADJUSTMENT (cols));
+      v->cell_size = (gint32) gtk_adjustment_get_value (GTK_ADJUSTMENT (cell));
+      v->new_image = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (newimg));
+      v->seed &= G_MAXINT;
+      g_strlcpy (v->options, gtk_entry_get_text (GTK_ENTRY (options)), sizeof v->options);
+    }
+  gtk_widget_destroy (dialog);
+  return ok;
+}

@@ -19,3 +19,18 @@ typedef struct {
 TlpSaliencyVals tlp_saliency_defaults (void);
 /* TRUE if the user pressed OK; v is updated. */
 gboolean        tlp_saliency_dialog (TlpSaliencyVals *v);
+
+/* Values of plug-in-tensorlens-latent-samples. */
+typedef struct {
+  gchar   model[256];
+  gchar   sampler[16];
+  guint32 seed;           /* 0..G_MAXINT (the op's seed range) */
+  gint32  count;
+  gint32  columns;
+  gint32  cell_size;
+  gint32  new_image;      /* 1 = a new image, 0 = a new layer in this one */
+  gchar   options[512];
+} TlpLatentVals;
+
+TlpLatentVals tlp_latent_defaults (void);
+gboolean      tlp_latent_dialog (TlpLatentVals *v);

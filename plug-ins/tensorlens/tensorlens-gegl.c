@@ -114,6 +114,12 @@ tlp_set_property (GeglNode *node, const char *op, const char *key, const char *v
     }
   else if (G_IS_PARAM_SPEC_STRING (ps))
     g_value_set_string (&v, value);
+  else if (ps->value_type == GEGL_TYPE_COLOR)
+    {
+      /* GEGL parses CSS-like colours ("white", "#ff8000", "rgba(1,0,0,0.5)") */
+      GeglColor *c = gegl_color_new (value);
+      g_value_take_object (&v, c);
+    }
   else if (G_IS_PARAM_SPEC_UINT (ps))
     {
       guint64 u = g_ascii_strtoull (value, &end, 10);
@@ -168,19 +174,46 @@ tlp_set_options (GeglNode *node, const char *op, const char *options,
   return TRUE;
 }
 
-typedef struct {
-  char *message;
-  void (*progress) (gdouble, gpointer);
-  gpointer data;
-} run_state;
+/* ---- the op's warnings become errors --------------------------------- */
+
+struct tlp_catch {
+  char  *message;
+  guint  handler;
+};
 
 static void
 catch_warning (const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user)
 {
-  run_state *s = user;
-  if (!s->message)
-    s->message = g_strdup (message);
+  tlp_catch *c = user;
+  if (!c->message)
+    c->message = g_strdup (message);
 }
+
+tlp_catch *
+tlp_catch_begin (void)
+{
+  tlp_catch *c = g_new0 (tlp_catch, 1);
+  c->handler = g_log_set_handler (NULL, G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, catch_warning,
+                                  c);
+  return c;
+}
+
+gboolean
+tlp_catch_end (tlp_catch *c, GError **error)
+{
+  g_log_remove_handler (NULL, c->handler);
+  gboolean ok = c->message == NULL;
+  if (!ok)
+    g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s", c->message);
+  g_free (c->message);
+  g_free (c);
+  return ok;
+}
+
+typedef struct {
+  void (*progress) (gdouble, gpointer);
+  gpointer data;
+} run_state;
 
 static void
 on_progress (GeglNode *node, gdouble fraction, gpointer user)
@@ -194,26 +227,19 @@ gboolean
 tlp_process (GeglNode *graph, GeglNode *node, GeglBuffer *input, GeglBuffer *output,
              void (*progress) (gdouble, gpointer), gpointer data, GError **error)
 {
-  run_state s = { NULL, progress, data };
-  GeglNode *src = NULL;
+  run_state s = { progress, data };
   if (input)
     {
-      src = gegl_node_new_child (graph, "operation", "gegl:buffer-source", "buffer", input, NULL);
+      GeglNode *src = gegl_node_new_child (graph, "operation", "gegl:buffer-source", "buffer",
+                                           input, NULL);
       gegl_node_link (src, node);
     }
   GeglNode *sink = gegl_node_new_child (graph, "operation", "gegl:write-buffer", "buffer",
                                         output, NULL);
   gegl_node_link (node, sink);
   gulong sig = g_signal_connect (node, "progress", G_CALLBACK (on_progress), &s);
-  guint h = g_log_set_handler (NULL, G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, catch_warning, &s);
+  tlp_catch *c = tlp_catch_begin ();
   gegl_node_process (sink);
-  g_log_remove_handler (NULL, h);
   g_signal_handler_disconnect (node, sig);
-  if (s.message)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s", s.message);
-      g_free (s.message);
-      return FALSE;
-    }
-  return TRUE;
+  return tlp_catch_end (c, error);
 }

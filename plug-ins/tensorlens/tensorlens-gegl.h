@@ -1,6 +1,7 @@
 /* The GEGL side of the plug-in: finding the tensorlens ops, setting their
  * properties from text (as the gegl command line does), running an op from
- * one buffer into another, and catching the op's failure warning. Nothing
+ * one buffer into another (input may be NULL for a source op), and catching
+ * the op's failure warning. Nothing
  * here uses libgimp, so a GIMP 3 port reuses it as is. */
 #pragma once
 #include <gegl.h>
@@ -29,3 +30,10 @@ gboolean tlp_set_options (GeglNode *node, const char *op, const char *options,
 gboolean tlp_process (GeglNode *graph, GeglNode *node, GeglBuffer *input, GeglBuffer *output,
                       void (*progress) (gdouble fraction, gpointer data), gpointer data,
                       GError **error);
+
+/* Between begin and end, warnings of the default log domain (how the ops
+ * report failure) are collected; end returns FALSE with the first one as
+ * the error. */
+typedef struct tlp_catch tlp_catch;
+tlp_catch *tlp_catch_begin (void);
+gboolean   tlp_catch_end (tlp_catch *c, GError **error);

@@ -6,6 +6,9 @@
  *   plug-in-tensorlens-saliency   <Image>/Filters/Tensorlens/Saliency Map...
  *     adds the saliency rendering of the drawable as a new layer above it
  *     (same size and offsets), one layer per method for method "all".
+ *   plug-in-tensorlens-latent-samples   <Image>/Filters/Render/Tensorlens/...
+ *     renders a grid of decoded autoencoder samples into a new image or a
+ *     new layer of the image.
  *
  * Arguments are described once (the tables below) with GEGL property names,
  * so a GIMP 3 port maps them to gimp_procedure_add_*_argument. */
@@ -20,6 +23,8 @@
 
 #define SALIENCY_PROC "plug-in-tensorlens-saliency"
 #define SALIENCY_OP   "tensorlens:saliency"
+#define LATENT_PROC   "plug-in-tensorlens-latent-samples"
+#define LATENT_OP     "tensorlens:latent-samples"
 
 static void query (void);
 static void run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals,
@@ -55,6 +60,29 @@ static const char *const saliency_reserved[] = { "model", "layer", "method", "ou
 
 static const char *const all_methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm", NULL };
 
+static const GimpParamDef latent_args[] = {
+  { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
+  { GIMP_PDB_IMAGE, "image", "Input image (used when new-image is 0)" },
+  { GIMP_PDB_DRAWABLE, "drawable", "Input drawable (unused)" },
+  { GIMP_PDB_STRING, "model", "Bundled autoencoder name (fmnist-ae, emoji-ae, ...) or the path "
+                              "of its card (.json)" },
+  { GIMP_PDB_STRING, "sampler", "pmf, gmm, gaussian or prior" },
+  { GIMP_PDB_INT32, "seed", "Seed of the sample stream (same seed, same grid)" },
+  { GIMP_PDB_INT32, "count", "Number of samples, 1..4096" },
+  { GIMP_PDB_INT32, "columns", "Cells per row; 0 = a square-ish grid" },
+  { GIMP_PDB_INT32, "cell-size", "Side of a cell in pixels; 0 = the decoder's output size" },
+  { GIMP_PDB_INT32, "new-image", "1 = render into a new image, 0 = a new layer of image" },
+  { GIMP_PDB_STRING, "options", "More tensorlens:latent-samples properties as \"key=value ...\" "
+                                "(levels radius components spacing background)" },
+};
+
+static const GimpParamDef latent_rets[] = {
+  { GIMP_PDB_IMAGE, "new-image", "The image holding the samples" },
+};
+
+static const char *const latent_reserved[] = { "model", "sampler", "seed", "count", "columns",
+                                               "cell-size", NULL };
+
 static void
 query (void)
 {
@@ -71,6 +99,19 @@ query (void)
                           G_N_ELEMENTS (saliency_args), G_N_ELEMENTS (saliency_rets),
                           saliency_args, saliency_rets);
   gimp_plugin_menu_register (SALIENCY_PROC, "<Image>/Filters/Tensorlens");
+
+  gimp_install_procedure (LATENT_PROC,
+                          "Render samples of an autoencoder's latent space",
+                          "Draws samples from an autoencoder's latent space (the PMF/quantisation "
+                          "vicinity sampler, a Gaussian mixture, a single Gaussian or the prior, "
+                          "fitted on the model's encoded training set), decodes them and lays "
+                          "them out in a grid, in a new image or as a new layer. The same seed "
+                          "gives the same grid.",
+                          "tensorlens", "tensorlens (MIT)", "2026",
+                          "_Latent Samples...", "", GIMP_PLUGIN,
+                          G_N_ELEMENTS (latent_args), G_N_ELEMENTS (latent_rets),
+                          latent_args, latent_rets);
+  gimp_plugin_menu_register (LATENT_PROC, "<Image>/Filters/Render/Tensorlens");
 }
 
 /* ---- saliency --------------------------------------------------------- */
@@ -253,6 +294,155 @@ run_saliency (GimpRunMode mode, gint nparams, const GimpParam *param, gint32 *la
   return GIMP_PDB_SUCCESS;
 }
 
+/* ---- latent samples --------------------------------------------------- */
+
+static const char *
+sampler_title (const char *s)
+{
+  static const char *const names[][2] = {
+    { "pmf", "PMF" }, { "gmm", "GMM" }, { "gaussian", "Gaussian" }, { "prior", "Prior" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    if (strcmp (s, names[i][0]) == 0)
+      return names[i][1];
+  return s;
+}
+
+static gboolean
+latent_node (GeglNode *op, const TlpLatentVals *v, GError **error)
+{
+  g_autofree char *seed = g_strdup_printf ("%u", v->seed);
+  g_autofree char *count = g_strdup_printf ("%d", v->count);
+  g_autofree char *cols = g_strdup_printf ("%d", v->columns);
+  g_autofree char *cell = g_strdup_printf ("%d", v->cell_size);
+  return tlp_set_property (op, LATENT_OP, "model", v->model, error)
+         && tlp_set_property (op, LATENT_OP, "sampler", v->sampler, error)
+         && tlp_set_property (op, LATENT_OP, "seed", seed, error)
+         && tlp_set_property (op, LATENT_OP, "count", count, error)
+         && tlp_set_property (op, LATENT_OP, "columns", cols, error)
+         && tlp_set_property (op, LATENT_OP, "cell-size", cell, error)
+         && tlp_set_options (op, LATENT_OP, v->options, latent_reserved, error);
+}
+
+/* Renders the grid into a new image or a new layer of image; returns the
+ * image or -1 with error set. */
+static gint32
+latent_render (gint32 image, const TlpLatentVals *v, GError **error)
+{
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *op = gegl_node_new_child (graph, "operation", LATENT_OP, NULL);
+  gint32 result = -1;
+  char *name = NULL;
+  /* setting properties may already ask the op for its bounding box, which
+   * is where a bad model shows up */
+  tlp_catch *c = tlp_catch_begin ();
+  gboolean set = latent_node (op, v, error);
+  GeglRectangle bb = set ? gegl_node_get_bounding_box (op) : (GeglRectangle) { 0, 0, 0, 0 };
+  if (!tlp_catch_end (c, set ? error : NULL) || !set)
+    goto out;
+  if (bb.width < 1 || bb.height < 1)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "the grid is empty");
+      goto out;
+    }
+  gint32 target = v->new_image ? gimp_image_new (bb.width, bb.height, GIMP_RGB) : image;
+  if (target == -1)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "no image to add the samples to");
+      goto out;
+    }
+  if (!v->new_image)
+    gimp_image_undo_group_start (target);
+  name = g_strdup_printf ("Latent samples — %s (%s, seed %u)", sampler_title (v->sampler),
+                          v->model, v->seed);
+  gint32 layer = gimp_layer_new (target, name, bb.width, bb.height, layer_type_for (target),
+                                 100.0, GIMP_LAYER_MODE_NORMAL);
+  GeglBuffer *out = gimp_drawable_get_buffer (layer);
+  progress_span span = { 0, 1 };
+  gboolean ok = tlp_process (graph, op, NULL, out, progress_cb, &span, error);
+  g_object_unref (out);
+  if (ok)
+    {
+      gimp_image_insert_layer (target, layer, -1, 0);
+      gimp_drawable_update (layer, 0, 0, bb.width, bb.height);
+      result = target;
+    }
+  else
+    gimp_item_delete (layer);
+  if (!v->new_image)
+    gimp_image_undo_group_end (target);
+  else if (!ok)
+    gimp_image_delete (target);
+out:
+  g_free (name);
+  g_object_unref (graph);
+  return result;
+}
+
+static GimpPDBStatusType
+run_latent (GimpRunMode mode, gint nparams, const GimpParam *param, gint32 *image_out,
+            GError **error)
+{
+  TlpLatentVals v = tlp_latent_defaults ();
+  switch (mode)
+    {
+    case GIMP_RUN_INTERACTIVE:
+      gimp_get_data (LATENT_PROC, &v);
+      if (!tlp_latent_dialog (&v))
+        return GIMP_PDB_CANCEL;
+      break;
+    case GIMP_RUN_NONINTERACTIVE:
+      if (nparams != G_N_ELEMENTS (latent_args))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s takes %d arguments, got %d",
+                       LATENT_PROC, (int) G_N_ELEMENTS (latent_args), nparams);
+          return GIMP_PDB_CALLING_ERROR;
+        }
+      g_strlcpy (v.model, param[3].data.d_string ? param[3].data.d_string : "", sizeof v.model);
+      g_strlcpy (v.sampler, param[4].data.d_string ? param[4].data.d_string : "",
+                 sizeof v.sampler);
+      if (param[5].data.d_int32 < 0)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "seed %d is negative",
+                       param[5].data.d_int32);
+          return GIMP_PDB_CALLING_ERROR;
+        }
+      v.seed = (guint32) param[5].data.d_int32;
+      v.count = param[6].data.d_int32;
+      v.columns = param[7].data.d_int32;
+      v.cell_size = param[8].data.d_int32;
+      v.new_image = param[9].data.d_int32;
+      g_strlcpy (v.options, param[10].data.d_string ? param[10].data.d_string : "",
+                 sizeof v.options);
+      break;
+    case GIMP_RUN_WITH_LAST_VALS:
+      gimp_get_data (LATENT_PROC, &v);
+      break;
+    }
+  g_autofree char *found = tl_model_find (v.model, error);
+  if (!found)
+    return GIMP_PDB_EXECUTION_ERROR;
+  if (v.new_image != 0 && v.new_image != 1)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "new-image %d is not 0 or 1", v.new_image);
+      return GIMP_PDB_CALLING_ERROR;
+    }
+  gimp_progress_init ("Latent samples...");
+  *image_out = latent_render (param[1].data.d_image, &v, error);
+  gimp_progress_end ();
+  if (*image_out == -1)
+    return GIMP_PDB_EXECUTION_ERROR;
+  if (mode == GIMP_RUN_INTERACTIVE)
+    {
+      gimp_set_data (LATENT_PROC, &v, sizeof v);
+      if (v.new_image)
+        gimp_display_new (*image_out);
+    }
+  if (mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+  return GIMP_PDB_SUCCESS;
+}
+
 /* ---- entry ------------------------------------------------------------ */
 
 static void
@@ -262,16 +452,19 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
   static GimpParam values[2];
   GimpRunMode mode = param[0].data.d_int32;
   GError *error = NULL;
-  gint32 layer = -1;
+  gint32 result = -1;
   GimpPDBStatusType status;
+  gboolean latent = strcmp (name, LATENT_PROC) == 0;
 
   gegl_init (NULL, NULL);
   *nreturn_vals = 1;
   *return_vals = values;
-  if (!tlp_ensure_op (SALIENCY_OP, gimp_get_progname (), &error))
+  if (!tlp_ensure_op (latent ? LATENT_OP : SALIENCY_OP, gimp_get_progname (), &error))
     status = GIMP_PDB_EXECUTION_ERROR;
+  else if (latent)
+    status = run_latent (mode, nparams, param, &result, &error);
   else if (strcmp (name, SALIENCY_PROC) == 0)
-    status = run_saliency (mode, nparams, param, &layer, &error);
+    status = run_saliency (mode, nparams, param, &result, &error);
   else
     status = GIMP_PDB_CALLING_ERROR;
 
@@ -280,8 +473,11 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
   if (status == GIMP_PDB_SUCCESS)
     {
       *nreturn_vals = 2;
-      values[1].type = GIMP_PDB_LAYER;
-      values[1].data.d_layer = layer;
+      values[1].type = latent ? GIMP_PDB_IMAGE : GIMP_PDB_LAYER;
+      if (latent)
+        values[1].data.d_image = result;
+      else
+        values[1].data.d_layer = result;
     }
   else if (error)
     {

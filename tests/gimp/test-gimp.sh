@@ -18,13 +18,16 @@ printf '(plug-in-path "%s:%s/plug-ins")\n' "$plugdir" "$gimplibdir" >"$tmp/gimpr
 export GIMP2_DIRECTORY="$tmp/home"        # must not exist yet (P8)
 export XDG_DATA_HOME="$tmp/xdg"           # no stale user copy of our ops (P2)
 
-script () { sed -e "s|@DATA@|$data|g" -e "s|@TMP@|$tmp|g" "$src/$1"; }
+card=$src/../data/generate/tiny-ae.json
+script () { sed -e "s|@DATA@|$data|g" -e "s|@TMP@|$tmp|g" -e "s|@CARD@|$card|g" "$src/$1"; }
 timeout 600 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" \
   -b "$(script saliency.scm)" \
   -b "$(script bad-model.scm)" \
   -b '(gimp-message "TL-ALIVE-1")' \
   -b "$(script bad-option.scm)" \
   -b '(gimp-message "TL-ALIVE-2")' \
+  -b "$(script latent.scm)" \
+  -b "$(script bad-latent.scm)" \
   -b '(gimp-quit 0)' >"$tmp/log" 2>&1
 
 n=0
@@ -41,15 +44,17 @@ while IFS= read -r line; do
     *) not_ok "${line#TL-FAIL }" ;;
   esac
 done <"$tmp/checks"
-if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 10 ] && grep -q TL-DONE "$tmp/log"; then
-  ok "saliency script ran to the end (10 checks)"
+if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 15 ] && grep -q TL-DONE "$tmp/log" \
+   && grep -q TL-LATENT-DONE "$tmp/log"; then
+  ok "saliency and latent scripts ran to the end (15 checks)"
 else
-  not_ok "saliency script ran to the end (10 checks)"; dump
+  not_ok "saliency and latent scripts ran to the end (15 checks)"; dump
 fi
 
 # The new layers' pixels equal the gegl command line's rendering.
 cmp () {
-  if gegl-imgcmp "$1" "$2" 1.0 >"$tmp/cmp" 2>&1; then ok "$3"
+  # gegl-imgcmp "succeeds" on a missing file: check that first
+  if [ -s "$1" ] && [ -s "$2" ] && gegl-imgcmp "$1" "$2" 1.0 >"$tmp/cmp" 2>&1; then ok "$3"
   else not_ok "$3"; sed 's/^/# /' "$tmp/cmp"; fi
 }
 if command -v gegl >/dev/null; then
@@ -59,6 +64,9 @@ if command -v gegl >/dev/null; then
   gegl "$data/coffee-300x200.png" -o "$tmp/cli-eig.png" -- tensorlens:saliency model=emotion \
     method=eigencam output=heatmap colormap=viridis >/dev/null 2>&1
   cmp "$tmp/gimp-eigencam-heatmap.png" "$tmp/cli-eig.png" "'all' EigenCAM layer equals the gegl CLI's"
+  gegl -o "$tmp/cli-latent.png" -- tensorlens:latent-samples "model=$card" sampler=pmf seed=3 \
+    count=6 columns=3 cell-size=16 spacing=2 background=white >/dev/null 2>&1
+  cmp "$tmp/gimp-latent.png" "$tmp/cli-latent.png" "latent samples image equals the gegl CLI's"
 else
   ok "# SKIP gegl CLI not installed"
 fi
@@ -71,13 +79,18 @@ else
 fi
 if grep -q "rank1: 'lots' is not an integer" "$tmp/log"; then ok "bad option: error naming it"
 else not_ok "bad option: error naming it"; dump; fi
+if grep -q "Procedure execution of plug-in-tensorlens-latent-samples failed: .*'emotion' is not an autoencoder" "$tmp/log"; then
+  ok "latent samples of a classifier: error naming it"
+else
+  not_ok "latent samples of a classifier: error naming it"; dump
+fi
 if grep -q TL-ALIVE-1 "$tmp/log" && grep -q TL-ALIVE-2 "$tmp/log"; then
   ok "GIMP keeps running after a failed call"
 else
   not_ok "GIMP keeps running after a failed call"; dump
 fi
 # nothing else went wrong
-if grep -v "nonexistent\|rank1\|plug-in-tensorlens-saliency" "$tmp/log" | grep -qi "critical\|segmentation\|fatal"; then
+if grep -v "nonexistent\|rank1\|plug-in-tensorlens-\|not an autoencoder" "$tmp/log" | grep -qi "critical\|segmentation\|fatal"; then
   not_ok "no criticals or crashes in the log"; dump
 else
   ok "no criticals or crashes in the log"
