@@ -1,7 +1,8 @@
 /* Resizing against float64 NumPy references written from the definitions
  * (tests/data/imaging/make-resize-fixtures.py; half-pixel also agrees with
  * torch interpolate(bilinear, align_corners=False), area with
- * adaptive_avg_pool2d on integer ratios). Tolerance 1e-6. */
+ * adaptive_avg_pool2d on integer ratios, half-pixel and tf-legacy with TF.js
+ * resizeBilinear: check-resize-tfjs.js). Tolerance 1e-6. */
 #include "resize.h"
 #include "npy.h"
 #include "error.h"
