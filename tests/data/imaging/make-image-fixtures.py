@@ -184,6 +184,12 @@ for name, im, kw in (("jpeg_rgb", Image.fromarray(rgb), dict(quality=90)),
     expect(name, d, 255)
 Image.fromarray(rgb).convert("CMYK").save(os.path.join(HERE, "bad_cmyk.jpg"), quality=90)
 
+# A full 6000 x 4000 photo size must load: uniform grey (tiny files; the PNG
+# also shows the inflate-ratio guard accepts a real, extremely compressible file)
+big = Image.new("L", (6000, 4000), 128)
+big.save(os.path.join(HERE, "big_6000x4000.png"), optimize=True)
+big.save(os.path.join(HERE, "big_6000x4000.jpg"), quality=75)
+
 # Bad files
 with open(os.path.join(HERE, "rgb8.png"), "rb") as f:
     good_png = f.read()
