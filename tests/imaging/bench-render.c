@@ -59,16 +59,16 @@ main (int argc, char **argv)
   tl_preprocess_params pp = tl_preprocess_default_params ();
   pp.width = pp.height = 512;
   double t_pre = 0;
-  for (int m = TL_RESIZE_HALF_PIXEL; m <= TL_RESIZE_AREA; m++)
+  for (int m = TL_RESAMPLE_HALF_PIXEL; m <= TL_RESAMPLE_AREA; m++)
     {
-      pp.resize_mode = (tl_resize_mode) m;
+      pp.resize_mode = (tl_resample_mode) m;
       char label[64];
-      g_snprintf (label, sizeof label, "preprocess -> 512x512 (%s)", tl_resize_mode_name (m));
+      g_snprintf (label, sizeof label, "preprocess -> 512x512 (%s)", tl_resample_mode_name (m));
       double t = TIME (label, reps, {
         tl_tensor *x = tl_preprocess (&pp, img, NULL, NULL);
         tl_tensor_free (x);
       });
-      if (m == TL_RESIZE_AREA)
+      if (m == TL_RESAMPLE_AREA)
         t_pre = t;
     }
   tl_preprocess_geometry g = tl_preprocess_geometry_for (&pp, W, H);
