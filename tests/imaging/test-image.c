@@ -164,6 +164,7 @@ test_bad_files (void)
   expect_bad ("bad_lying_size.png", TL_ERROR_FORMAT, "can hold");
   expect_bad ("bad_crc.png", TL_ERROR_FORMAT, "CRC");
   expect_bad ("bad_huge.jpg", TL_ERROR_INVALID, "60000x60000");
+  expect_bad ("bad_lying_size.jpg", TL_ERROR_FORMAT, "can hold");
   expect_bad ("bad_cmyk.jpg", TL_ERROR_UNSUPPORTED, "CMYK");
   expect_bad ("does-not-exist.png", TL_ERROR_IO, "cannot open");
   GError *e = NULL;

@@ -221,6 +221,9 @@ i = b.find(b"\xff\xc0")
 assert i > 0
 b[i + 5:i + 9] = struct.pack(">HH", 60000, 60000)
 bad["bad_huge.jpg"] = bytes(b)
+# ... and 16000 x 16000: under the pixel limit, but 4 M blocks in a few KB
+b[i + 5:i + 9] = struct.pack(">HH", 16000, 16000)
+bad["bad_lying_size.jpg"] = bytes(b)
 # a PNG named .jpg and a JPEG named .png: content decides
 bad["png_named.jpg"] = good_png
 bad["jpeg_named.png"] = good_jpg
