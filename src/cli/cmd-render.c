@@ -27,7 +27,8 @@ map_dims (const tl_tensor *t, const char *path, int *w, int *h, GError **error)
   bool ok = t->ndim >= 2;
   for (int i = 0; ok && i < t->ndim - 2; i++)
     ok = t->shape[i] == 1;
-  if (!ok || t->shape[t->ndim - 1] < 1 || t->shape[t->ndim - 2] < 1)
+  if (!ok || t->shape[t->ndim - 1] < 1 || t->shape[t->ndim - 2] < 1
+      || t->shape[t->ndim - 1] > G_MAXINT || t->shape[t->ndim - 2] > G_MAXINT)
     {
       char buf[96];
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,

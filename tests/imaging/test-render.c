@@ -54,6 +54,17 @@ test_overlay (void)
   g_autoptr (tl_image) o1 = tl_render (&p, rgba, map3, NULL);
   float w1[12] = { 0, 0, 0.5f, 0.3f, 0.5f, 0, 0, 1, 0, 0, 0.5f, 1 };
   tl_assert_close (o1->data, w1, 12, 0.0);
+
+  /* grey + alpha: grey taken as R = G = B, output RGBA, alpha kept */
+  g_autoptr (tl_image) ga = tl_image_new (2, 1, 2, NULL);
+  float gpx[4] = { 0.4f, 0.25f, 1.0f, 0.75f };
+  memcpy (ga->data, gpx, sizeof gpx);
+  float gm[2] = { 1.0f, 0.0f };
+  p.opacity = 0.5f;
+  g_autoptr (tl_image) og = tl_render (&p, ga, gm, NULL);
+  g_assert_cmpint (og->channels, ==, 4);
+  float wg[8] = { 0.45f, 0.2f, 0.2f, 0.25f, 0.5f, 0.5f, 0.75f, 0.75f };
+  tl_assert_close (og->data, wg, 8, 1e-7);
 }
 
 static void
