@@ -198,6 +198,12 @@ test_errors (void)
   g_assert_null (tl_render (&p, img, map3, &e));
   g_assert_error (e, TL_ERROR, TL_ERROR_INVALID);
   g_clear_error (&e);
+  p = tl_render_default_params ();
+  tl_image view = { .width = 3, .height = 1, .channels = 5, .data = img->data };
+  g_assert_null (tl_render (&p, &view, map3, &e));
+  g_assert_error (e, TL_ERROR, TL_ERROR_INVALID);
+  g_assert_nonnull (strstr (e->message, "5 channels"));
+  g_clear_error (&e);
   tl_render_mode m;
   g_assert_true (tl_render_mode_from_name ("masked", &m, NULL));
   g_assert_cmpint (m, ==, TL_RENDER_MASKED);
