@@ -160,6 +160,28 @@ test_unmap (void)
     }
 }
 
+/* the emotion model's card (models/emotion.json) on the astronaut face crop
+ * against the input TF.js made for the models' reference outputs */
+static void
+test_emotion_vs_tfjs (void)
+{
+  g_autofree char *png = tl_test_data ("imaging/astronaut_face.png");
+  GError *e = NULL;
+  g_autoptr (tl_image) img = tl_image_load (png, &e);
+  g_assert_no_error (e);
+  tl_preprocess_params p = tl_preprocess_default_params ();
+  p.width = 64, p.height = 64, p.channels = 1;
+  p.resize_mode = TL_RESAMPLE_TF_LEGACY;
+  p.scale = 255.0f * 0.00392156862745098f; /* card scale is on 0..255 pixels */
+  p.mean[0] = 0.5f, p.std[0] = 0.5f;
+  memcpy (p.gray_weights, (float[3]) { 0.2989f, 0.587f, 0.114f }, sizeof p.gray_weights);
+  g_autoptr (tl_tensor) x = tl_preprocess (&p, img, NULL, &e);
+  g_assert_no_error (e);
+  g_autoptr (tl_tensor) want = load_npy ("emotion_input_tfjs.npy");
+  g_assert_true (tl_tensor_same_shape (x, want));
+  tl_assert_close (x->data, want->data, 64 * 64, 2e-6); /* agrees to 1e-6 */
+}
+
 /* a letterboxed 2:1 image in a square input: content rows centred */
 static void
 test_letterbox_geometry (void)
@@ -211,6 +233,7 @@ main (int argc, char **argv)
   g_test_add_func ("/preprocess/cases", test_cases);
   g_test_add_func ("/preprocess/split", test_split);
   g_test_add_func ("/preprocess/unmap", test_unmap);
+  g_test_add_func ("/preprocess/emotion-vs-tfjs", test_emotion_vs_tfjs);
   g_test_add_func ("/preprocess/letterbox-geometry", test_letterbox_geometry);
   g_test_add_func ("/preprocess/errors", test_errors);
   return g_test_run ();
