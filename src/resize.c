@@ -102,9 +102,11 @@ axis_for_mode (axis_taps *t, int n_in, int n_out, tl_resample_mode mode)
     axis_bilinear (t, n_in, n_out, 0.0, step, 0.5);
 }
 
-/* Horizontal pass of one row: src (sw x ch) -> dst (tx->n_out x ch). */
-static void
-filter_row (const axis_taps *tx, const float *src, float *dst, int ch)
+/* Horizontal pass of one row: src (sw x ch) -> dst (tx->n_out x ch).
+ * Always inlined and dispatched on a constant ch, so each channel count
+ * gets its own unrolled loop. */
+static inline __attribute__ ((always_inline)) void
+filter_row_ch (const axis_taps *tx, const float *src, float *dst, const int ch)
 {
   for (int x = 0; x < tx->n_out; x++)
     {
@@ -119,6 +121,26 @@ filter_row (const axis_taps *tx, const float *src, float *dst, int ch)
         }
       for (int c = 0; c < ch; c++)
         dst[(size_t) x * ch + c] = acc[c];
+    }
+}
+
+static void
+filter_row (const axis_taps *tx, const float *src, float *dst, int ch)
+{
+  switch (ch)
+    {
+    case 1:
+      filter_row_ch (tx, src, dst, 1);
+      break;
+    case 2:
+      filter_row_ch (tx, src, dst, 2);
+      break;
+    case 3:
+      filter_row_ch (tx, src, dst, 3);
+      break;
+    default:
+      filter_row_ch (tx, src, dst, 4);
+      break;
     }
 }
 
