@@ -6,6 +6,7 @@
 #include <string.h>
 
 static const tl_command commands[] = {
+  { "render", "Draw a saliency map over an image (heatmap, map, overlay, masked)", tl_cmd_render },
   { NULL, NULL, NULL },
 };
 
