@@ -15,3 +15,4 @@ gboolean tl_cli_parse (GOptionContext *ctx, int *argc, char ***argv);
 int      tl_cli_fail (GError *error);
 
 int tl_cmd_saliency (int argc, char **argv);
+int tl_cmd_bench_saliency (int argc, char **argv);

@@ -7,6 +7,7 @@
 
 static const tl_command commands[] = {
   { "saliency", "Saliency map from a feature tensor (EigenCAM, TSM, ...)", tl_cmd_saliency },
+  { "bench-saliency", "Time the saliency maths per method (for docs/benchmarks.md)", tl_cmd_bench_saliency },
   { NULL, NULL, NULL },
 };
 

@@ -5,6 +5,7 @@
  * computation done from the smaller Gram matrix (O(C·H·W·R) per sweep). */
 #pragma once
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -28,6 +29,11 @@ typedef struct {
  * positive (TensorLy's sign rule). */
 tl_tucker *tl_tucker_hooi (const double *F, const int64_t dims[3], const int ranks[3],
                            int sweeps, GError **error);
+/* The same; when want_a is false A may be left NULL (the saliency maps need
+ * only B, G and D; on the H·W ≤ C path A costs an extra O(C·H·W·R) pass).
+ * Without A, the mode-1 slices of G are not sign-normalised. */
+tl_tucker *tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
+                                int sweeps, bool want_a, GError **error);
 void       tl_tucker_free (tl_tucker *t);
 
 /* Multilinear product helpers on row-major d0×d1×d2 tensors (exposed for

@@ -150,27 +150,34 @@ tl_saliency_to_double (const tl_tensor *F, const char *what, int64_t *C, int64_t
   if (!feature_shape (F, what, C, H, W, error))
     return NULL;
   int64_t n = *C * *H * *W, N = *H * *W;
-  g_autofree float *f32 = g_try_new (float, (gsize) n);
+  /* A strided tensor is gathered first; a contiguous one is read in place. */
+  bool contiguous = tl_tensor_is_contiguous (F);
+  g_autofree float *f32 = contiguous ? NULL : g_try_new (float, (gsize) n);
   g_autofree double *X = g_try_new (double, (gsize) n);
-  if (!f32 || !X)
+  if ((!contiguous && !f32) || !X)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_NOMEM, "no memory for the %s tensor (%"
                    G_GINT64_FORMAT " elements)", what, (gint64) n);
       return NULL;
     }
-  tl_tensor_gather (F, f32);
+  const float *src = F->data;
+  if (!contiguous)
+    {
+      tl_tensor_gather (F, f32);
+      src = f32;
+    }
   for (int64_t i = 0; i < n; i++)
     {
-      if (!isfinite (f32[i]))
+      if (!isfinite (src[i]))
         {
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                        "%s tensor holds %s at channel %" G_GINT64_FORMAT ", row %"
                        G_GINT64_FORMAT ", column %" G_GINT64_FORMAT ": saliency needs "
-                       "finite values", what, isnan (f32[i]) ? "NaN" : "an infinity",
+                       "finite values", what, isnan (src[i]) ? "NaN" : "an infinity",
                        (gint64) (i / N), (gint64) (i % N / *W), (gint64) (i % *W));
           return NULL;
         }
-      X[i] = f32[i];
+      X[i] = src[i];
     }
   return g_steal_pointer (&X);
 }

@@ -267,16 +267,32 @@ test_tucker_full (void)
 /* Truncated ranks: the fit never decreases from sweep to sweep, never
  * exceeds 1, and the sweep cap is honoured. */
 static void
-test_tucker_truncated (void)
+test_tucker_truncated (gconstpointer data)
 {
   GRand *rng = g_rand_new_with_seed (5);
-  int64_t d[3] = { 12, 6, 7 };
+  const int64_t *d = data;
   int64_t n = d[0] * d[1] * d[2];
   g_autofree double *F = g_new (double, (gsize) n);
   random_fill (rng, F, n);
   int ranks[3] = { 3, 2, 2 };
   g_autoptr (tl_tucker) t = tl_tucker_hooi (F, d, ranks, 50, NULL);
   g_assert_cmpint (t->ranks[0], ==, 3);
+  /* A is what the core says: G = F ×1 Aᵀ ×2 Bᵀ ×3 Dᵀ. */
+  {
+    int64_t C = d[0], H = d[1], W = d[2];
+    for (int a = 0; a < 3; a++)
+      for (int b = 0; b < 2; b++)
+        for (int c = 0; c < 2; c++)
+          {
+            double x = 0;
+            for (int64_t i = 0; i < C; i++)
+              for (int64_t h = 0; h < H; h++)
+                for (int64_t w = 0; w < W; w++)
+                  x += F[(i * H + h) * W + w] * t->A[i * 3 + a] * t->B[h * 2 + b]
+                       * t->D[w * 2 + c];
+            g_assert_cmpfloat (fabs (x - t->G[(a * 2 + b) * 2 + c]), <, 1e-10);
+          }
+  }
   g_assert_cmpint (t->sweeps_run, >=, 2);
   for (int s = 1; s <= t->sweeps_run; s++)
     g_assert_cmpfloat (t->fits[s], >=, t->fits[s - 1] * (1 - 1e-12));
@@ -292,6 +308,12 @@ test_tucker_truncated (void)
 
   g_autoptr (tl_tucker) t3 = tl_tucker_hooi (F, d, ranks, 3, NULL);
   g_assert_cmpint (t3->sweeps_run, <=, 3);
+  /* Without A, the same B, D and |G|. */
+  g_autoptr (tl_tucker) tn = tl_tucker_hooi_full (F, d, ranks, 50, false, NULL);
+  g_assert_cmpint (tn->sweeps_run, ==, t->sweeps_run);
+  tl_assert_close (tn->B, t->B, d[1] * 2, 1e-12);
+  tl_assert_close (tn->D, t->D, d[2] * 2, 1e-12);
+  tl_assert_close (tn->sigma, t->sigma, 3, 1e-12);
   g_autoptr (tl_tucker) t0 = tl_tucker_hooi (F, d, ranks, 0, NULL);
   g_assert_cmpint (t0->sweeps_run, ==, 0);
   g_assert_cmpfloat (t0->fit, <=, t->fit);
@@ -402,7 +424,10 @@ main (int argc, char **argv)
   g_test_add_func ("/linalg/svd-rank-deficient", test_svd_rank_deficient);
   g_test_add_func ("/linalg/mode-product", test_mode_product);
   g_test_add_func ("/linalg/tucker-full", test_tucker_full);
-  g_test_add_func ("/linalg/tucker-truncated", test_tucker_truncated);
+  /* H·W > C (direct path) and H·W ≤ C (the Gram path). */
+  static const int64_t direct[3] = { 12, 6, 7 }, gram[3] = { 60, 4, 5 };
+  g_test_add_data_func ("/linalg/tucker-truncated/direct", direct, test_tucker_truncated);
+  g_test_add_data_func ("/linalg/tucker-truncated/gram", gram, test_tucker_truncated);
   g_test_add_func ("/linalg/tucker-hand-2x2x2", test_tucker_hand_2x2x2);
   g_test_add_func ("/linalg/tucker-clamp", test_tucker_clamp);
   g_test_add_func ("/linalg/tucker-bad", test_tucker_bad);
