@@ -437,17 +437,31 @@ gram_leading (const double *S, int n, int k, double *sig, double *Z, GError **er
 /* HOSVD, Gram path (H·W ≤ C): Gx = XᵀX once; the mode-2 and mode-3 Grams
  * are its partial traces, and T1 = AᵀX = Σ·V1ᵀ for the leading
  * eigenvectors V1 of Gx. */
-static gboolean
-hosvd_gram (const double *F, const int64_t dims[3], tl_tucker *t, gram_state *g,
-            double **t1, GError **error)
+static void
+gram_of (const double *F, const int64_t dims[3], gram_state *g)
 {
-  int64_t C = dims[0], H = dims[1], W = dims[2], N = H * W;
+  int64_t C = dims[0], N = dims[1] * dims[2];
   g->Gx = g_new (double, (gsize) (N * N));
   cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, (int) N, (int) C, 1.0, F, (int) N,
                0.0, g->Gx, (int) N);
   for (int64_t i = 0; i < N; i++)
     for (int64_t j = 0; j < i; j++)
       g->Gx[i * N + j] = g->Gx[j * N + i];
+}
+
+static double
+trace (const double *S, int64_t n)
+{
+  double s = 0.0;
+  for (int64_t i = 0; i < n; i++)
+    s += S[i * n + i];
+  return s;
+}
+
+static gboolean
+hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1, GError **error)
+{
+  int64_t H = dims[1], W = dims[2], N = H * W;
   g_autofree double *G2 = g_new0 (double, (gsize) (H * H));
   g_autofree double *G3 = g_new0 (double, (gsize) (W * W));
   for (int64_t h = 0; h < H; h++)
@@ -535,21 +549,26 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
   memcpy (t->dims, dims, sizeof t->dims);
   memcpy (t->ranks_requested, ranks, sizeof t->ranks_requested);
   t->fits = g_new0 (double, (gsize) sweeps + 1);
-  double normF = norm2 (F, numel);
-  if (normF == 0.0)
-    {
-      /* Rank 0 reconstructs the zero tensor exactly. */
-      t->fits[0] = t->fit = 1.0;
-      return g_steal_pointer (&t);
-    }
-
   int64_t H = dims[1], W = dims[2];
   bool gram = H * W <= dims[0];
   gram_state g = { 0 };
   g_autofree double *t1 = NULL;
   memcpy (t->ranks, ranks, sizeof t->ranks);
-  gboolean ok = gram ? hosvd_gram (F, dims, t, &g, &t1, error)
-                     : hosvd_direct (F, dims, t, &t1, error);
+  /* The Gram path gets ‖F‖² as trace(Gx) for free. */
+  gboolean ok = TRUE;
+  if (gram)
+    gram_of (F, dims, &g);
+  double normF = gram ? sqrt (trace (g.Gx, H * W)) : norm2 (F, numel);
+  if (normF == 0.0)
+    {
+      /* Rank 0 reconstructs the zero tensor exactly. */
+      t->fits[0] = t->fit = 1.0;
+      memset (t->ranks, 0, sizeof t->ranks);
+      gram_state_clear (&g);
+      return g_steal_pointer (&t);
+    }
+
+  ok = gram ? hosvd_gram (dims, t, &g, &t1, error) : hosvd_direct (F, dims, t, &t1, error);
   if (ok)
     {
       memcpy (t->ranks_clamped, t->ranks, sizeof t->ranks_clamped);
