@@ -224,7 +224,7 @@ random_structured (GRand *r, int64_t C, int64_t H, int64_t W)
 }
 
 /* Permuting channels (m unchanged, LAPACK's signs free to change) or
- * scaling by a positive constant never changes any map. */
+ * scaling by a positive constant (also to 2^±100) never changes any map. */
 static void
 test_invariances (void)
 {
@@ -237,6 +237,13 @@ test_invariances (void)
       g_autoptr (tl_tensor) F = random_structured (r, C, H, W);
       g_autoptr (tl_tensor) P = tl_tensor_copy (F, NULL);
       g_autoptr (tl_tensor) S = tl_tensor_copy (F, NULL);
+      g_autoptr (tl_tensor) Big = tl_tensor_copy (F, NULL);
+      g_autoptr (tl_tensor) Tiny = tl_tensor_copy (F, NULL);
+      for (int64_t i = 0; i < C * N; i++)
+        {
+          Big->data[i] = ldexpf (F->data[i], 100);    /* ~1e30: Grams ~1e62, fine in double */
+          Tiny->data[i] = ldexpf (F->data[i], -100);  /* ~1e-30 */
+        }
       for (int64_t c = 0; c < C; c++)
         memcpy (P->data + c * N, F->data + ((c * 3 + 1) % C) * N, sizeof (float) * N);
       for (int64_t i = 0; i < C * N; i++)
@@ -248,6 +255,10 @@ test_invariances (void)
           g_autoptr (tl_tensor) c = map_of (S, all_methods[i], 0, NULL);
           tl_assert_close (a->data, b->data, N, 1e-6);
           tl_assert_close (a->data, c->data, N, 1e-6);
+          g_autoptr (tl_tensor) big = map_of (Big, all_methods[i], 0, NULL);
+          g_autoptr (tl_tensor) tiny = map_of (Tiny, all_methods[i], 0, NULL);
+          tl_assert_close (a->data, big->data, N, 1e-6);
+          tl_assert_close (a->data, tiny->data, N, 1e-6);
         }
     }
   g_rand_free (r);
