@@ -4,6 +4,7 @@
 #include "error.h"
 
 #include <cblas.h>
+#include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
@@ -193,6 +194,8 @@ typedef struct {
   double *V, *sig;       /* last A update: K×R0 eigenvectors, σ (R0) */
   double *Bold, *Dold;   /* the B, D that A update used */
   int     rb, rd, k;     /* their ranks, K = rb·rd */
+  bool    chol;          /* last A update used the Cholesky basis: */
+  double *M, *L;         /* its K×K Gram and Cholesky factor (lower) */
 } gram_state;
 
 static void
@@ -203,14 +206,67 @@ gram_state_clear (gram_state *g)
   g_free (g->sig);
   g_free (g->Bold);
   g_free (g->Dold);
+  g_free (g->M);
+  g_free (g->L);
+}
+
+/* rcond₁ of M above which no eigenvalue can be numerically zero
+ * (λ_min/λ_max ≤ 1e-12): κ₂ ≤ K·κ₁ < 1e12 with room for the estimator. */
+#define CHOL_RCOND 1e-8
+
+/* When the A update keeps all K = R2·R3 directions (R1 = R2·R3, the usual
+ * default), A only has to span range(X·K): any orthonormal basis gives the
+ * same B and D updates and the same fit. A = X·K·L⁻ᵀ from M = L·Lᵀ costs
+ * K³/3 where the eigenbasis costs a K×K eigenproblem per sweep; the
+ * eigenbasis is restored once, after the last sweep. Returns FALSE (and
+ * leaves everything unchanged) when M is not clearly positive definite, so
+ * that the eigen path decides what is numerically zero. */
+static bool
+try_cholesky (gram_state *g, const double *M, const double *Q, int64_t K, int64_t N,
+              double **t1)
+{
+  double *L = g_memdup2 (M, sizeof (double) * (gsize) (K * K));
+  double anorm = 0.0, rcond = 0.0;
+  for (int64_t j = 0; j < K; j++)
+    {
+      double s = 0.0;
+      for (int64_t i = 0; i < K; i++)
+        s += fabs (M[i * K + j]);
+      anorm = MAX (anorm, s);
+    }
+  if (LAPACKE_dpotrf (LAPACK_COL_MAJOR, 'U', (int) K, L, (int) K) != 0
+      || LAPACKE_dpocon (LAPACK_COL_MAJOR, 'U', (int) K, L, (int) K, anorm, &rcond) != 0
+      || !(rcond > CHOL_RCOND))
+    {
+      g_free (L);
+      return false;
+    }
+  /* Column-major upper is row-major lower: clear the rest. */
+  for (int64_t i = 0; i < K; i++)
+    for (int64_t j = i + 1; j < K; j++)
+      L[i * K + j] = 0.0;
+  /* T1 = L⁻¹·Qᵀ (K×N). */
+  double *T = g_new (double, (gsize) (K * N));
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t k = 0; k < K; k++)
+      T[k * N + n] = Q[n * K + k];
+  cblas_dtrsm (CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int) K,
+               (int) N, 1.0, L, (int) K, T, (int) N);
+  *t1 = T;
+  g_free (g->M);
+  g_free (g->L);
+  g->M = g_memdup2 (M, sizeof (double) * (gsize) (K * K));
+  g->L = L;
+  g->chol = true;
+  return true;
 }
 
 /* Gram path A update: with K = B⊗D (N×K), Y₍₁₎ = X·K, so its small Gram is
  * Kᵀ·Gx·K and T1 = Aᵀ·X = Σ⁻¹·Vᵀ·(Gx·K)ᵀ. Gx·K is two mode products of Gx
  * seen as an N×H×W tensor. */
 static gboolean
-update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1,
-               GError **error)
+update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, bool allow_chol,
+               double **t1, GError **error)
 {
   int *R = t->ranks;
   int64_t H = dims[1], W = dims[2], N = H * W;
@@ -229,6 +285,19 @@ update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1,
   int64_t dm[3] = { R[1], W, K };
   tl_tucker_mode_product_t (m1, dm, 1, t->D, R[2], M);
 
+  g_free (g->Bold);
+  g_free (g->Dold);
+  g->Bold = g_memdup2 (t->B, sizeof (double) * (gsize) (H * R[1]));
+  g->Dold = g_memdup2 (t->D, sizeof (double) * (gsize) (W * R[2]));
+  g->rb = R[1];
+  g->rd = R[2];
+  g->chol = false;
+  if (allow_chol && R[0] >= K && try_cholesky (g, M, Q, K, N, t1))
+    {
+      R[0] = (int) K;
+      return TRUE;
+    }
+
   int k = (int) MIN (R[0], K);
   g_free (g->V);
   g_free (g->sig);
@@ -241,12 +310,6 @@ update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1,
   int r = tl_linalg_numerical_rank (g->sig, k);
   R[0] = r;
   g->k = k;
-  g_free (g->Bold);
-  g_free (g->Dold);
-  g->Bold = g_memdup2 (t->B, sizeof (double) * (gsize) (H * R[1]));
-  g->Dold = g_memdup2 (t->D, sizeof (double) * (gsize) (W * R[2]));
-  g->rb = R[1];
-  g->rd = R[2];
 
   /* T1 (r×N) = Σ⁻¹·Vᵀ·Qᵀ over the r components kept. */
   *t1 = g_new (double, (gsize) MAX (r * N, 1));
@@ -257,6 +320,42 @@ update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1,
     for (int64_t n = 0; n < N; n++)
       (*t1)[i * N + n] /= g->sig[i];
   return TRUE;
+}
+
+/* After a last sweep done in the Cholesky basis: the eigenbasis of its M
+ * (M = V·Σ²·Vᵀ) is A_e = A_c·R with R = Lᵀ·V·Σ⁻¹ orthogonal, so the core
+ * becomes G_e₍₁₎ = Σ⁻¹·Vᵀ·L·G_c₍₁₎. Returns 0 when done, 1 when M turns out
+ * to have a numerically zero direction (the sweep must be redone on the
+ * eigen path), -1 on error. */
+static int
+chol_to_eigenbasis (tl_tucker *t, gram_state *g, GError **error)
+{
+  int K = g->rb * g->rd;
+  g_autofree double *Mc = g_memdup2 (g->M, sizeof (double) * (gsize) K * K);
+  g_free (g->V);
+  g_free (g->sig);
+  g->V = g_new (double, (gsize) K * K);
+  g->sig = g_new (double, (gsize) K);
+  g->k = K;
+  if (!tl_linalg_symeig_top (K, Mc, K, g->sig, g->V, error))
+    return -1;
+  for (int j = 0; j < K; j++)
+    g->sig[j] = g->sig[j] > 0.0 ? sqrt (g->sig[j]) : 0.0;
+  if (tl_linalg_numerical_rank (g->sig, K) < K)
+    return 1;
+  g_autofree double *Rt = g_new (double, (gsize) K * K);   /* Σ⁻¹·Vᵀ·L */
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, K, K, 1.0, g->V, K, g->L, K, 0.0,
+               Rt, K);
+  for (int i = 0; i < K; i++)
+    for (int j = 0; j < K; j++)
+      Rt[i * K + j] /= g->sig[i];
+  int64_t slice = (int64_t) t->ranks[1] * t->ranks[2];
+  g_autofree double *Gc = t->G;
+  t->G = g_new (double, (gsize) MAX (K * slice, 1));
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, K, (int) slice, K, 1.0, Rt, K, Gc,
+               (int) slice, 0.0, t->G, (int) slice);
+  g->chol = false;
+  return 0;
 }
 
 /* The Gram path's A (C×R0) = Y₍₁₎·V·Σ⁻¹ with Y = F ×2 Boldᵀ ×3 Doldᵀ. */
@@ -589,13 +688,38 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
           break;
         }
       g_clear_pointer (&t1, g_free);
-      ok = gram ? update_a_gram (dims, t, &g, &t1, error)
+      int r0 = t->ranks[0];
+      ok = gram ? update_a_gram (dims, t, &g, true, &t1, error)
                 : update_a_direct (F, dims, t, &t1, error);
       ok = ok && update_bd_core (t1, dims, t, error);
       if (!ok)
         break;
       t->fits[s] = norm2 (t->G, (int64_t) t->ranks[0] * t->ranks[1] * t->ranks[2]) / normF;
-      if (fabs (t->fits[s] - t->fits[s - 1]) <= FIT_TOL * t->fits[s - 1])
+      bool last = s == sweeps || fabs (t->fits[s] - t->fits[s - 1]) <= FIT_TOL * t->fits[s - 1];
+      if (last && g.chol)
+        {
+          int rc = chol_to_eigenbasis (t, &g, error);
+          if (rc == 1)
+            {
+              /* Rare: redo this sweep on the eigen path from its start. */
+              g_free (t->B);
+              g_free (t->D);
+              t->B = g_memdup2 (g.Bold, sizeof (double) * (gsize) (H * g.rb));
+              t->D = g_memdup2 (g.Dold, sizeof (double) * (gsize) (W * g.rd));
+              t->ranks[0] = r0;
+              t->ranks[1] = g.rb;
+              t->ranks[2] = g.rd;
+              g_clear_pointer (&t1, g_free);
+              ok = update_a_gram (dims, t, &g, false, &t1, error)
+                   && update_bd_core (t1, dims, t, error);
+              if (ok)
+                t->fits[s] = norm2 (t->G, (int64_t) t->ranks[0] * t->ranks[1] * t->ranks[2])
+                             / normF;
+            }
+          else
+            ok = rc == 0;
+        }
+      if (!ok || last)
         break;
     }
   if (ok && gram && want_a)

@@ -65,12 +65,14 @@ def pgc_multivec(F):
 
 
 def median_time(fn, repeat):
-    t = []
+    """Median wall and CPU (this process) time in ms."""
+    t, c = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         t.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(t))
+        c.append(time.process_time() - c0)
+    return 1e3 * float(np.median(t)), 1e3 * float(np.median(c))
 
 
 def c_times(exe, path, repeat):
@@ -81,8 +83,9 @@ def c_times(exe, path, repeat):
         if line.startswith('#'):
             continue
         label = line[:20].strip()
-        rest = line[20:].split('ms')
-        times[label] = (float(rest[0]), rest[1].strip())
+        rest = line[20:].split()
+        # "<wall> ms <cpu> ms-cpu [ranks ...]"
+        times[label] = (float(rest[0]), float(rest[2]), ' '.join(rest[4:]))
     return times
 
 
@@ -100,10 +103,12 @@ def main():
              'features (`ref_saliency.structured_features`). NumPy-style = full SVD of the centred',
              'unfolding as pytorch-grad-cam (EigenCAM, Multivec) and HOOI with SVDs of the unfoldings',
              'as TensorLy (TSM, MTSM). Made by `tests/saliency/bench/bench_saliency.py BUILD --write`',
-             'on %s, load average %s while it ran (other jobs shared the 2 cores, so' % (
+             'on %s, load average %s while it ran: other jobs shared the 2 cores, so' % (
                  time.strftime('%Y-%m-%d'), ' '.join('%.1f' % x for x in os.getloadavg())),
-             'absolute times are pessimistic; the ratios are the point).', '',
-             '| features | method | tensorlens (ms) | NumPy-style (ms) | speed-up | ranks / sweeps |',
+             'wall times are pessimistic; CPU time (of the one computing thread) is the steadier',
+             'figure and the speed-up is computed from it.', '',
+             '| features | method | tensorlens wall / CPU (ms) | NumPy-style wall / CPU (ms) '
+             '| speed-up (CPU) | ranks / sweeps |',
              '|---|---|---:|---:|---:|---|']
     with tempfile.TemporaryDirectory() as tmp:
         for C, H, W in SHAPES:
@@ -113,10 +118,10 @@ def main():
             ct = c_times(exe, path, a.repeat)
             for label, fn in ROWS:
                 reps = max(3, min(a.repeat, 15))
-                pt = median_time(lambda: fn(F, H, W), reps)
-                c, extra = ct[label]
-                lines.append('| %dx%dx%d | %s | %.3f | %.1f | %.0f× | %s |' % (
-                    C, H, W, label, c, pt, pt / c, extra or '–'))
+                pw, pc = median_time(lambda: fn(F, H, W), reps)
+                cw, cc, extra = ct[label]
+                lines.append('| %dx%dx%d | %s | %.3f / %.3f | %.1f / %.1f | %.0f× | %s |' % (
+                    C, H, W, label, cw, cc, pw, pc, pc / cc, extra or '–'))
                 print(lines[-1], flush=True)
     lines.append('')
     text = '\n'.join(lines)
