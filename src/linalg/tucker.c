@@ -719,7 +719,9 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
           else
             ok = rc == 0;
         }
-      if (!ok || last)
+      /* A projection with nothing left (possible only in degenerate data)
+       * ends the iteration: there is no subspace to refine. */
+      if (!ok || last || t->ranks[0] == 0 || t->ranks[1] == 0 || t->ranks[2] == 0)
         break;
     }
   if (ok && gram && want_a)
