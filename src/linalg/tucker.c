@@ -25,6 +25,8 @@ tl_tucker_mode_product_t (const double *T, const int64_t dims[3], int mode,
                           const double *M, int r, double *out)
 {
   int64_t d0 = dims[0], d1 = dims[1], d2 = dims[2];
+  if (r < 1 || d0 < 1 || d1 < 1 || d2 < 1)
+    return;   /* an empty result: BLAS would reject the zero leading dimensions */
   if (mode == 0)
     cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, r, (int) (d1 * d2), (int) d0,
                  1.0, M, r, T, (int) (d1 * d2), 0.0, out, (int) (d1 * d2));
