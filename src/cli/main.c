@@ -7,6 +7,8 @@
 
 static const tl_command commands[] = {
   { "render", "Draw a saliency map over an image (heatmap, map, overlay, masked)", tl_cmd_render },
+  { "saliency", "Saliency map from a feature tensor (EigenCAM, TSM, ...)", tl_cmd_saliency },
+  { "bench-saliency", "Time the saliency maths per method (for docs/benchmarks.md)", tl_cmd_bench_saliency },
   { NULL, NULL, NULL },
 };
 
