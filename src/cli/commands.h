@@ -15,3 +15,4 @@ gboolean tl_cli_parse (GOptionContext *ctx, int *argc, char ***argv);
 int      tl_cli_fail (GError *error);
 
 int tl_cmd_sample (int argc, char **argv);
+int tl_cmd_eval_sampling (int argc, char **argv);

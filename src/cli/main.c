@@ -7,6 +7,7 @@
 
 static const tl_command commands[] = {
   { "sample", "Sample latents like a latent bank (PMF vicinity, GMM, Gaussian, prior)", tl_cmd_sample },
+  { "eval-sampling", "Measure latent samplers against held-out latents (W2, W1, memorisation, time)", tl_cmd_eval_sampling },
   { NULL, NULL, NULL },
 };
 
