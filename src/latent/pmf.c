@@ -66,12 +66,14 @@ level_of (double z, double lo, double delta, int q)
 {
   if (delta == 0.0)
     return 0;
-  double b = floor ((z - lo) / delta);
-  if (b < 0.0)
+  /* z >= lo, so the quotient is >= 0 and truncation is floor (without a
+   * libm call); the comparisons clamp before any out-of-range cast. */
+  double b = (z - lo) / delta;
+  if (!(b >= 0.0))
     return 0;
-  if (b > (double) (q - 1))
+  if (b >= (double) q)
     return q - 1;
-  return (int32_t) b;
+  return MIN ((int32_t) b, q - 1);
 }
 
 tl_pmf *
@@ -169,7 +171,8 @@ tl_pmf_sample_stream (const tl_pmf *m, tl_rng *rng, int64_t count, float *out)
   const int q = m->q, r = m->r;
   for (int64_t k = 0; k < count; k++)
     {
-      int64_t i = (int64_t) floor (tl_rng_uniform (rng) * (double) n);
+      /* u·n >= 0: truncation is floor. */
+      int64_t i = (int64_t) (tl_rng_uniform (rng) * (double) n);
       if (i >= n)
         i = n - 1;
       const int32_t *own = m->levels + i * d;
