@@ -276,6 +276,14 @@ tl_cmd_eval_sampling (int argc, char **argv)
   gint64 count = 10000;
   int seeds = 1;
   gboolean no_reference = FALSE;
+  tl_sampler_params defaults = tl_sampler_default_params ();
+  g_autofree char *def_levels = g_strdup_printf ("%d", defaults.pmf.levels);
+  g_autofree char *def_radius = g_strdup_printf ("%d", defaults.pmf.radius);
+  g_autofree char *def_components = g_strdup_printf ("%d", defaults.gmm.components);
+  g_autofree char *levels_help = g_strdup_printf ("pmf: levels to try (%s)", def_levels);
+  g_autofree char *radius_help = g_strdup_printf ("pmf: radii to try (%s)", def_radius);
+  g_autofree char *components_help = g_strdup_printf ("gmm: components to try (%s)",
+                                                      def_components);
   GOptionEntry entries[] = {
     { "latents", 0, 0, G_OPTION_ARG_FILENAME, &latents,
       "Training latent bank: .npy float32, n x d (required)", "TRAIN.npy" },
@@ -283,10 +291,9 @@ tl_cmd_eval_sampling (int argc, char **argv)
       "Held-out latents: .npy float32, m x d (required)", "TEST.npy" },
     { "sampler", 0, 0, G_OPTION_ARG_STRING, &samplers,
       "Comma-separated samplers (pmf,gmm,gaussian); prior is also accepted", "LIST" },
-    { "levels", 0, 0, G_OPTION_ARG_STRING, &levels, "pmf: levels to try (50)", "Q,..." },
-    { "radius", 0, 0, G_OPTION_ARG_STRING, &radius, "pmf: radii to try (1)", "R,..." },
-    { "components", 0, 0, G_OPTION_ARG_STRING, &components, "gmm: components to try (10)",
-      "K,..." },
+    { "levels", 0, 0, G_OPTION_ARG_STRING, &levels, levels_help, "Q,..." },
+    { "radius", 0, 0, G_OPTION_ARG_STRING, &radius, radius_help, "R,..." },
+    { "components", 0, 0, G_OPTION_ARG_STRING, &components, components_help, "K,..." },
     { "count", 0, 0, G_OPTION_ARG_INT64, &count, "Samples per run (10000)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "First seed (0)", "S" },
     { "seeds", 0, 0, G_OPTION_ARG_INT, &seeds, "Runs with seeds S .. S+K-1 (1)", "K" },
@@ -330,10 +337,10 @@ tl_cmd_eval_sampling (int argc, char **argv)
     }
   if (seed > G_MAXUINT64 - (uint64_t) seeds)
     return fail_usage ("--seed + --seeds passes 2^64");
-  g_autoptr (GArray) lv = parse_list (levels ? levels : "50", "levels", 1, &error);
-  g_autoptr (GArray) rv = lv ? parse_list (radius ? radius : "1", "radius", 0, &error) : NULL;
-  g_autoptr (GArray) kv = rv ? parse_list (components ? components : "10", "components", 1,
-                                           &error) : NULL;
+  g_autoptr (GArray) lv = parse_list (levels ? levels : def_levels, "levels", 1, &error);
+  g_autoptr (GArray) rv = lv ? parse_list (radius ? radius : def_radius, "radius", 0, &error) : NULL;
+  g_autoptr (GArray) kv = rv ? parse_list (components ? components : def_components,
+                                           "components", 1, &error) : NULL;
   if (!kv)
     return tl_cli_fail (error);
 

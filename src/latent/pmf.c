@@ -22,7 +22,7 @@ struct tl_pmf {
 tl_pmf_params
 tl_pmf_default_params (void)
 {
-  return (tl_pmf_params) { .levels = 50, .radius = 1 };
+  return (tl_pmf_params) { .levels = 20, .radius = 2 };
 }
 
 static gboolean
