@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 /* Hard limits, checked before any allocation. */
-#define TL_PMF_MAX_LEVELS  (1 << 20)
-#define TL_PMF_MAX_RADIUS  (1 << 20)
+#define TL_PMF_MAX_LEVELS  65535   /* levels are stored as uint16 */
+#define TL_PMF_MAX_RADIUS  65535
 
 typedef struct {
   int levels;   /* q >= 1: quantisation levels per dimension */
