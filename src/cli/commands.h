@@ -17,3 +17,6 @@ int tl_cmd_render (int argc, char **argv);
 
 int tl_cmd_saliency (int argc, char **argv);
 int tl_cmd_bench_saliency (int argc, char **argv);
+
+int tl_cmd_sample (int argc, char **argv);
+int tl_cmd_eval_sampling (int argc, char **argv);
