@@ -323,12 +323,24 @@ jpeg_decode (struct jpeg_decompress_struct *cinfo, jpeg_err *err, jpeg_ctx *ctx,
                    (gint64) TL_IMAGE_MAX_PIXELS);
       return false;
     }
+  /* Huffman codes are at least one bit, and every 8x8 block of the first
+   * component needs a DC code: a Huffman JPEG of n bytes holds at most 8n
+   * such blocks. (Arithmetic coding has no such floor; it is rare, and
+   * there only the pixel limit applies.) */
+  uint64_t blocks = (uint64_t) ((cinfo->image_width + 7) / 8) * ((cinfo->image_height + 7) / 8);
+  if (!cinfo->arith_code && blocks > (uint64_t) len * 8)
+    {
+      g_set_error (&ctx->error, TL_ERROR, TL_ERROR_FORMAT,
+                   "%s: JPEG claims %ux%u pixels, more than its %zu bytes can hold",
+                   ctx->name, cinfo->image_width, cinfo->image_height, len);
+      return false;
+    }
   cinfo->out_color_space = cinfo->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress (cinfo);
   int w = (int) cinfo->output_width, h = (int) cinfo->output_height;
   int ch = cinfo->output_components;
-  /* The float image is allocated on the header's word (within the pixel
-   * limit) but not touched ahead of the data: a truncated file stops at the
+  /* The float image is allocated on the header's word (within the limits
+   * above) but not touched ahead of the data: a truncated file stops at the
    * first missing row, so memory actually used follows the real data. */
   ctx->img = tl_image_new (w, h, ch, &ctx->error);
   if (!ctx->img)

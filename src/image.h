@@ -8,7 +8,12 @@
  * v / 65535. Alpha is straight (not premultiplied), as in PNG. Colour is
  * taken as stored (assumed sRGB-encoded, like GEGL's R'G'B'); gAMA, sRGB
  * and ICC chunks are ignored, so no gamma conversion ever happens here.
- * Planar access: tl_image_get() or tl_image_to_chw(). */
+ * Planar access: tl_image_get() or tl_image_to_chw().
+ * The struct is plain on purpose: a front end holding pixels in this
+ * layout already (e.g. a GEGL op's "R'G'B'A float" linear copy of its input)
+ * can pass them to every const tl_image API as a view,
+ *   tl_image view = { .width = w, .height = h, .channels = 4, .data = buf };
+ * without copying; such a view must never be given to tl_image_free(). */
 #pragma once
 #include <glib.h>
 #include <stdbool.h>
@@ -43,7 +48,7 @@ tl_image *tl_image_new (int width, int height, int channels, GError **error);
 tl_image *tl_image_copy (const tl_image *img, GError **error);
 void      tl_image_free (tl_image *img);
 
-/* Sample (x, y, c), no bounds checks beyond a g_return guard in debug. */
+/* Sample (x, y, c); no bounds checks (hot loops use it). */
 static inline float
 tl_image_get (const tl_image *img, int x, int y, int c)
 {

@@ -13,7 +13,7 @@ tl_preprocess_default_params (void)
     .width = 224,
     .height = 224,
     .channels = 3,
-    .resize_mode = TL_RESIZE_HALF_PIXEL,
+    .resize_mode = TL_RESAMPLE_HALF_PIXEL,
     .scale = 1.0f,
     .mean = { 0, 0, 0 },
     .std = { 1, 1, 1 },
@@ -41,7 +41,7 @@ tl_preprocess_params_check (const tl_preprocess_params *p, GError **error)
                    "preprocess: channels %d (must be 1 or 3)", p->channels);
       return false;
     }
-  if ((int) p->resize_mode < TL_RESIZE_HALF_PIXEL || p->resize_mode > TL_RESIZE_AREA)
+  if ((int) p->resize_mode < TL_RESAMPLE_HALF_PIXEL || p->resize_mode > TL_RESAMPLE_AREA)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "preprocess: unknown resize mode %d",
                    (int) p->resize_mode);
@@ -112,8 +112,8 @@ convert_pixel (const tl_preprocess_params *p, const float *px, int sc, float out
 }
 
 tl_tensor *
-tl_preprocess (const tl_preprocess_params *p, const tl_image *img,
-               tl_preprocess_geometry *geometry, GError **error)
+tl_preprocess_pixels (const tl_preprocess_params *p, const tl_image *img,
+                      tl_preprocess_geometry *geometry, GError **error)
 {
   g_return_val_if_fail (p != NULL && img != NULL, NULL);
   if (!tl_preprocess_params_check (p, error))
@@ -144,11 +144,46 @@ tl_preprocess (const tl_preprocess_params *p, const tl_image *img,
         float v[3];
         convert_pixel (p, px, pc, v);
         for (int c = 0; c < p->channels; c++)
-          t->data[c * plane + (size_t) y * p->width + x] = (v[c] * p->scale - p->mean[c])
-                                                           / p->std[c];
+          t->data[c * plane + (size_t) y * p->width + x] = v[c];
       }
   if (geometry)
     *geometry = g;
+  return t;
+}
+
+bool
+tl_preprocess_normalize (const tl_preprocess_params *p, float *x, int n, GError **error)
+{
+  g_return_val_if_fail (p != NULL && (x != NULL || n == 0), false);
+  if (!tl_preprocess_params_check (p, error))
+    return false;
+  if (n < 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "preprocess: %d inputs", n);
+      return false;
+    }
+  size_t plane = (size_t) p->width * p->height;
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < p->channels; c++)
+      {
+        float *v = x + ((size_t) i * p->channels + c) * plane;
+        const float scale = p->scale, mean = p->mean[c], std = p->std[c];
+        for (size_t k = 0; k < plane; k++)
+          v[k] = (v[k] * scale - mean) / std;
+      }
+  return true;
+}
+
+tl_tensor *
+tl_preprocess (const tl_preprocess_params *p, const tl_image *img,
+               tl_preprocess_geometry *geometry, GError **error)
+{
+  tl_tensor *t = tl_preprocess_pixels (p, img, geometry, error);
+  if (t && !tl_preprocess_normalize (p, t->data, 1, error))
+    {
+      tl_tensor_free (t);
+      return NULL;
+    }
   return t;
 }
 
@@ -173,8 +208,8 @@ tl_preprocess_unmap (const tl_preprocess_geometry *g, const float *map, int mw, 
   if (!check_geometry (g, error))
     return false;
   double fx = (double) mw / g->input_width, fy = (double) mh / g->input_height;
-  return tl_resize_window (map, mw, mh, 1, g->x0 * fx, g->y0 * fy, g->w * fx, g->h * fy, out,
-                           g->image_width, g->image_height, error);
+  return tl_resample_window (map, mw, mh, 1, g->x0 * fx, g->y0 * fy, g->w * fx, g->h * fy,
+                             out, g->image_width, g->image_height, error);
 }
 
 tl_map_sampler *

@@ -24,17 +24,17 @@
 #include "tensor.h"
 
 typedef struct {
-  int            width;    /* model input W */
-  int            height;   /* model input H */
-  int            channels; /* 1 or 3 */
-  tl_resize_mode resize_mode;
-  float          scale;    /* [0,1] -> model range */
-  float          mean[3];
-  float          std[3];
-  float          gray_weights[3];
-  bool           bgr;
-  bool           letterbox;
-  float          letterbox_fill;
+  int              width;    /* model input W */
+  int              height;   /* model input H */
+  int              channels; /* 1 or 3 */
+  tl_resample_mode resize_mode;
+  float            scale;    /* [0,1] -> model range */
+  float            mean[3];
+  float            std[3];
+  float            gray_weights[3];
+  bool             bgr;
+  bool             letterbox;
+  float            letterbox_fill;
 } tl_preprocess_params;
 
 /* 224 x 224 x 3, half-pixel, scale 1, mean 0, std 1, gray weights
@@ -59,9 +59,20 @@ tl_preprocess_geometry tl_preprocess_geometry_for (const tl_preprocess_params *p
                                                    int image_width, int image_height);
 
 /* The input tensor, 1 x channels x height x width; geometry (optional) is
- * filled as above. */
+ * filled as above. Same as tl_preprocess_pixels + tl_preprocess_normalize. */
 tl_tensor *tl_preprocess (const tl_preprocess_params *p, const tl_image *img,
                           tl_preprocess_geometry *geometry, GError **error);
+
+/* Steps 1-3 only: the model input's pixels, 1 x channels x height x width,
+ * values in [0,1], channels in the model's order (bgr applied), border =
+ * letterbox_fill. This is the x the faithfulness metrics mask and blur
+ * (methods.md: masking acts on [0,1] pixels before the model's own
+ * normalisation). */
+tl_tensor *tl_preprocess_pixels (const tl_preprocess_params *p, const tl_image *img,
+                                 tl_preprocess_geometry *geometry, GError **error);
+/* Step 4 in place on n such inputs (n x channels x height x width,
+ * contiguous): x = (x * scale - mean[c]) / std[c]. */
+bool tl_preprocess_normalize (const tl_preprocess_params *p, float *x, int n, GError **error);
 
 /* A map covering the whole model input (mw x mh, any resolution, e.g. the
  * 16 x 16 feature map) back onto the image: out is image_width x

@@ -286,6 +286,12 @@ render_bands (const tl_render_params *p, const tl_image *img, const float *map,
 {
   if (!tl_render_params_check (p, error))
     return NULL;
+  if (img->channels < 1 || img->channels > 4 || !img->data)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "render: image has %d channels (1 to 4)",
+                   img->channels);
+      return NULL;
+    }
   tl_image *out = tl_image_new (img->width, img->height,
                                 tl_render_channels (p->mode, img->channels), error);
   if (!out)

@@ -91,20 +91,22 @@ axis_area (axis_taps *t, int n_in, int n_out)
 }
 
 static void
-axis_for_mode (axis_taps *t, int n_in, int n_out, tl_resize_mode mode)
+axis_for_mode (axis_taps *t, int n_in, int n_out, tl_resample_mode mode)
 {
   double step = (double) n_in / n_out;
-  if (mode == TL_RESIZE_TF_LEGACY)
+  if (mode == TL_RESAMPLE_TF_LEGACY)
     axis_bilinear (t, n_in, n_out, 0.0, step, 0.0);
-  else if (mode == TL_RESIZE_AREA && n_out <= n_in)
+  else if (mode == TL_RESAMPLE_AREA && n_out <= n_in)
     axis_area (t, n_in, n_out);
   else /* half-pixel, and area on a growing axis */
     axis_bilinear (t, n_in, n_out, 0.0, step, 0.5);
 }
 
-/* Horizontal pass of one row: src (sw x ch) -> dst (tx->n_out x ch). */
-static void
-filter_row (const axis_taps *tx, const float *src, float *dst, int ch)
+/* Horizontal pass of one row: src (sw x ch) -> dst (tx->n_out x ch).
+ * Always inlined and dispatched on a constant ch, so each channel count
+ * gets its own unrolled loop. */
+static inline __attribute__ ((always_inline)) void
+filter_row_ch (const axis_taps *tx, const float *src, float *dst, const int ch)
 {
   for (int x = 0; x < tx->n_out; x++)
     {
@@ -119,6 +121,26 @@ filter_row (const axis_taps *tx, const float *src, float *dst, int ch)
         }
       for (int c = 0; c < ch; c++)
         dst[(size_t) x * ch + c] = acc[c];
+    }
+}
+
+static void
+filter_row (const axis_taps *tx, const float *src, float *dst, int ch)
+{
+  switch (ch)
+    {
+    case 1:
+      filter_row_ch (tx, src, dst, 1);
+      break;
+    case 2:
+      filter_row_ch (tx, src, dst, 2);
+      break;
+    case 3:
+      filter_row_ch (tx, src, dst, 3);
+      break;
+    default:
+      filter_row_ch (tx, src, dst, 4);
+      break;
     }
 }
 
@@ -194,13 +216,13 @@ resize_with_taps (const float *src, int sw, int sh, int ch, const axis_taps *tx,
 }
 
 bool
-tl_resize (const float *src, int sw, int sh, int channels, float *dst, int dw, int dh,
-           tl_resize_mode mode, GError **error)
+tl_resample (const float *src, int sw, int sh, int channels, float *dst, int dw, int dh,
+             tl_resample_mode mode, GError **error)
 {
   g_return_val_if_fail (src != NULL && dst != NULL, false);
   if (!check_sizes (sw, sh, channels, dw, dh, error))
     return false;
-  if ((int) mode < TL_RESIZE_HALF_PIXEL || mode > TL_RESIZE_AREA)
+  if ((int) mode < TL_RESAMPLE_HALF_PIXEL || mode > TL_RESAMPLE_AREA)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "resize: unknown mode %d", (int) mode);
       return false;
@@ -215,15 +237,15 @@ tl_resize (const float *src, int sw, int sh, int channels, float *dst, int dw, i
 }
 
 tl_image *
-tl_image_resize (const tl_image *img, int width, int height, tl_resize_mode mode,
+tl_image_resize (const tl_image *img, int width, int height, tl_resample_mode mode,
                  GError **error)
 {
   g_return_val_if_fail (img != NULL, NULL);
   tl_image *out = tl_image_new (width, height, img->channels, error);
   if (!out)
     return NULL;
-  if (!tl_resize (img->data, img->width, img->height, img->channels, out->data, width, height,
-                  mode, error))
+  if (!tl_resample (img->data, img->width, img->height, img->channels, out->data, width,
+                    height, mode, error))
     {
       tl_image_free (out);
       return NULL;
@@ -245,8 +267,8 @@ check_window (double x0, double y0, double w, double h, GError **error)
 }
 
 bool
-tl_resize_window (const float *src, int sw, int sh, int channels, double x0, double y0,
-                  double w, double h, float *dst, int dw, int dh, GError **error)
+tl_resample_window (const float *src, int sw, int sh, int channels, double x0, double y0,
+                    double w, double h, float *dst, int dw, int dh, GError **error)
 {
   g_return_val_if_fail (src != NULL && dst != NULL, false);
   if (!check_sizes (sw, sh, channels, dw, dh, error) || !check_window (x0, y0, w, h, error))
@@ -318,7 +340,7 @@ tl_map_sampler_free (tl_map_sampler *s)
 static const char *const mode_names[] = { "half-pixel", "tf-legacy", "area" };
 
 const char *
-tl_resize_mode_name (tl_resize_mode mode)
+tl_resample_mode_name (tl_resample_mode mode)
 {
   if ((int) mode < 0 || (size_t) mode >= G_N_ELEMENTS (mode_names))
     return "unknown";
@@ -326,12 +348,12 @@ tl_resize_mode_name (tl_resize_mode mode)
 }
 
 bool
-tl_resize_mode_from_name (const char *name, tl_resize_mode *mode, GError **error)
+tl_resample_mode_from_name (const char *name, tl_resample_mode *mode, GError **error)
 {
   for (size_t i = 0; name && i < G_N_ELEMENTS (mode_names); i++)
     if (strcmp (name, mode_names[i]) == 0)
       {
-        *mode = (tl_resize_mode) i;
+        *mode = (tl_resample_mode) i;
         return true;
       }
   g_set_error (error, TL_ERROR, TL_ERROR_INVALID,

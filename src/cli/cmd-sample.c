@@ -72,14 +72,21 @@ tl_cmd_sample (int argc, char **argv)
   g_autofree char *latents = NULL, *output = NULL, *sampler_name = NULL, *seed_text = NULL;
   int levels = UNSET, radius = UNSET, components = UNSET;
   gint64 count = -1;
+  tl_sampler_params defaults = tl_sampler_default_params ();
+  g_autofree char *levels_help = g_strdup_printf ("pmf: quantisation levels (%d)",
+                                                  defaults.pmf.levels);
+  g_autofree char *radius_help = g_strdup_printf ("pmf: vicinity radius in levels (%d)",
+                                                  defaults.pmf.radius);
+  g_autofree char *components_help = g_strdup_printf ("gmm: mixture components (%d)",
+                                                      defaults.gmm.components);
   GOptionEntry entries[] = {
     { "latents", 0, 0, G_OPTION_ARG_FILENAME, &latents,
       "Latent bank: .npy float32, latents x dimensions (required)", "Z.npy" },
     { "sampler", 0, 0, G_OPTION_ARG_STRING, &sampler_name,
       "pmf (default), gmm, gaussian (one component) or prior (N(0, I))", "NAME" },
-    { "levels", 0, 0, G_OPTION_ARG_INT, &levels, "pmf: quantisation levels (50)", "Q" },
-    { "radius", 0, 0, G_OPTION_ARG_INT, &radius, "pmf: vicinity radius in levels (1)", "R" },
-    { "components", 0, 0, G_OPTION_ARG_INT, &components, "gmm: mixture components (10)", "K" },
+    { "levels", 0, 0, G_OPTION_ARG_INT, &levels, levels_help, "Q" },
+    { "radius", 0, 0, G_OPTION_ARG_INT, &radius, radius_help, "R" },
+    { "components", 0, 0, G_OPTION_ARG_INT, &components, components_help, "K" },
     { "count", 0, 0, G_OPTION_ARG_INT64, &count, "Number of samples (required)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text,
       "Seed, 0 .. 2^64-1 (0): fixes the samples and the GMM's initialisation", "S" },
@@ -101,7 +108,7 @@ tl_cmd_sample (int argc, char **argv)
     return fail_usage ("--latents, --count and --output are required");
 
   GError *error = NULL;
-  tl_sampler_params params = tl_sampler_default_params ();
+  tl_sampler_params params = defaults;
   if (sampler_name && !tl_sampler_kind_from_name (sampler_name, &params.kind, &error))
     return tl_cli_fail (error);
   gboolean pmf = params.kind == TL_SAMPLER_PMF, gmm = params.kind == TL_SAMPLER_GMM;

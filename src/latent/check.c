@@ -4,8 +4,8 @@
 #include <math.h>
 
 gboolean
-tl_latent_check_bank (const float *z, int64_t n, int64_t d, int64_t min_rows,
-                      const char *what, GError **error)
+tl_latent_check_shape (int64_t n, int64_t d, int64_t min_rows, const char *what,
+                       GError **error)
 {
   if (n < min_rows)
     {
@@ -20,7 +20,14 @@ tl_latent_check_bank (const float *z, int64_t n, int64_t d, int64_t min_rows,
                    "%s: latent dimension is %" G_GINT64_FORMAT ", need at least 1", what, d);
       return FALSE;
     }
-  if (!tl_latent_check_alloc ((double) n * d * sizeof (float), what, error))
+  return tl_latent_check_alloc ((double) n * d * sizeof (float), what, error);
+}
+
+gboolean
+tl_latent_check_bank (const float *z, int64_t n, int64_t d, int64_t min_rows,
+                      const char *what, GError **error)
+{
+  if (!tl_latent_check_shape (n, d, min_rows, what, error))
     return FALSE;
   for (int64_t i = 0; i < n * d; i++)
     if (!isfinite (z[i]))

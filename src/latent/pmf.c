@@ -15,14 +15,15 @@ struct tl_pmf {
   int      q, r;
   double  *lo;      /* [d] */
   double  *delta;   /* [d] level width; 0 for a constant dimension */
-  int64_t *counts;  /* [d][q] training latents per level */
-  int32_t *levels;  /* [n][d] level of each training latent */
+  int64_t *cum;     /* [d][q + 1] training latents below each level: prefix sums */
+  uint16_t *levels; /* [n][d] level of each training latent (a row is 2d bytes, so the
+                     * random row a sample starts from is one cache line for d <= 32) */
 };
 
 tl_pmf_params
 tl_pmf_default_params (void)
 {
-  return (tl_pmf_params) { .levels = 50, .radius = 1 };
+  return (tl_pmf_params) { .levels = 20, .radius = 2 };
 }
 
 static gboolean
@@ -50,7 +51,7 @@ tl_pmf_free (tl_pmf *pmf)
     return;
   g_free (pmf->lo);
   g_free (pmf->delta);
-  g_free (pmf->counts);
+  g_free (pmf->cum);
   g_free (pmf->levels);
   g_free (pmf);
 }
@@ -61,19 +62,6 @@ tl_pmf_dim (const tl_pmf *pmf)
   return pmf->d;
 }
 
-static int32_t
-level_of (double z, double lo, double delta, int q)
-{
-  if (delta == 0.0)
-    return 0;
-  double b = floor ((z - lo) / delta);
-  if (b < 0.0)
-    return 0;
-  if (b > (double) (q - 1))
-    return q - 1;
-  return (int32_t) b;
-}
-
 tl_pmf *
 tl_pmf_fit (const float *z, int64_t n, int64_t d, const tl_pmf_params *params,
             GError **error)
@@ -82,66 +70,93 @@ tl_pmf_fit (const float *z, int64_t n, int64_t d, const tl_pmf_params *params,
   g_return_val_if_fail (params != NULL, NULL);
   /* Sizes first: the table check must not depend on reading the data. */
   if (!check_params (params, error)
-      || !tl_latent_check_alloc ((double) d * params->levels * sizeof (int64_t)
-                                 + (double) n * d * sizeof (int32_t),
+      || !tl_latent_check_alloc ((double) d * (params->levels + 1) * sizeof (int64_t)
+                                 + (double) n * d * sizeof (uint16_t),
                                  "PMF tables", error)
-      || !tl_latent_check_bank (z, n, d, 2, "latent bank", error))
+      || !tl_latent_check_shape (n, d, 2, "latent bank", error))
     return NULL;
   int q = params->levels;
+
+  /* One pass for the ranges and for finiteness: v·0 is 0 for a finite v
+   * and NaN otherwise, so bad stays 0 only if every value is finite (a
+   * branch-free sum the compiler can vectorise). */
+  double *hi = g_new (double, d), *lo = g_new (double, d), *bad = g_new0 (double, d);
+  for (int64_t j = 0; j < d; j++)
+    lo[j] = hi[j] = z[j];
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < d; j++)
+      {
+        double v = z[i * d + j];
+        lo[j] = MIN (lo[j], v);
+        hi[j] = MAX (hi[j], v);
+        bad[j] += v * 0.0;
+      }
+  double badsum = 0;
+  for (int64_t j = 0; j < d; j++)
+    badsum += bad[j];
+  g_free (bad);
+  if (badsum != 0.0 && !tl_latent_check_bank (z, n, d, 2, "latent bank", error))
+    {
+      g_free (hi);
+      g_free (lo);
+      return NULL;
+    }
 
   tl_pmf *m = g_new0 (tl_pmf, 1);
   m->n = n;
   m->d = d;
   m->q = q;
   m->r = params->radius;
-  m->lo = g_new (double, d);
+  m->lo = lo;
   m->delta = g_new (double, d);
-  m->counts = g_new0 (int64_t, d * q);
-  m->levels = g_new (int32_t, n * d);
+  m->cum = g_new0 (int64_t, d * (q + 1));
+  m->levels = g_new (uint16_t, n * d);
 
-  double *hi = g_new (double, d);
+  /* A constant dimension divides by 1 instead of Δ = 0: z - lo is 0 there. */
+  double *div = g_new (double, d);
   for (int64_t j = 0; j < d; j++)
-    m->lo[j] = hi[j] = z[j];
-  for (int64_t i = 1; i < n; i++)
-    for (int64_t j = 0; j < d; j++)
-      {
-        double v = z[i * d + j];
-        m->lo[j] = MIN (m->lo[j], v);
-        hi[j] = MAX (hi[j], v);
-      }
-  for (int64_t j = 0; j < d; j++)
-    m->delta[j] = (hi[j] - m->lo[j]) / q;
+    {
+      m->delta[j] = (hi[j] - lo[j]) / q;
+      div[j] = m->delta[j] == 0.0 ? 1.0 : m->delta[j];
+    }
   g_free (hi);
 
+  /* Levels, branch-free so that it vectorises: z >= lo makes the quotient
+   * >= 0, min(t, q - 1) then truncation is clamp(floor(t), 0, q - 1). */
+  const double top = (double) (q - 1);
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < d; j++)
       {
-        int32_t b = level_of (z[i * d + j], m->lo[j], m->delta[j], q);
-        m->levels[i * d + j] = b;
-        m->counts[j * q + b]++;
+        double t = ((double) z[i * d + j] - lo[j]) / div[j];
+        m->levels[i * d + j] = (uint16_t) (int) MIN (t, top);
       }
+  g_free (div);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < d; j++)
+      m->cum[j * (q + 1) + m->levels[i * d + j] + 1]++;
+  for (int64_t j = 0; j < d; j++)
+    for (int l = 0; l < q; l++)
+      m->cum[j * (q + 1) + l + 1] += m->cum[j * (q + 1) + l];
   return m;
 }
 
-/* Inverse CDF over the window [a, e] of counts c: the smallest level whose
- * running count exceeds u·total. u·total < total for u < 1 (see
- * methods.md), and the window holds the latent's own level, so the loop
- * always returns; the final return only guards against the impossible. */
-static int
-pick_level (const int64_t *c, int a, int e, double u)
+/* Inverse CDF over the window [a, e]: the smallest level whose running
+ * count (from a) exceeds u·total. With prefix sums C the running count at
+ * l is C[l + 1] - C[a], the same integer the spec's running sum gives, so
+ * the choice is identical. u·total < total for u < 1 and the window holds
+ * the latent's own level, so some level of the window always qualifies. */
+static inline int
+pick_level (const int64_t *C, int a, int e, double u)
 {
-  int64_t total = 0;
-  for (int l = a; l <= e; l++)
-    total += c[l];
-  double target = u * (double) total;
-  int64_t run = 0;
-  for (int l = a; l <= e; l++)
-    {
-      run += c[l];
-      if ((double) run > target)
-        return l;
-    }
-  return e;
+  const int64_t base = C[a];
+  const double target = u * (double) (C[e + 1] - base);
+  /* The running counts rise with l, so the first one above target is a
+   * plus how many of them (before e) are not: a count with no branch to
+   * mispredict. */
+  int l = a;
+  for (int k = a; k < e; k++)
+    l += (double) (C[k + 1] - base) <= target;
+  return l;
 }
 
 uint64_t
@@ -169,16 +184,17 @@ tl_pmf_sample_stream (const tl_pmf *m, tl_rng *rng, int64_t count, float *out)
   const int q = m->q, r = m->r;
   for (int64_t k = 0; k < count; k++)
     {
-      int64_t i = (int64_t) floor (tl_rng_uniform (rng) * (double) n);
+      /* u·n >= 0: truncation is floor. */
+      int64_t i = (int64_t) (tl_rng_uniform (rng) * (double) n);
       if (i >= n)
         i = n - 1;
-      const int32_t *own = m->levels + i * d;
+      const uint16_t *own = m->levels + i * d;
       float *row = out + k * d;
       for (int64_t j = 0; j < d; j++)
         {
           int a = own[j] > r ? own[j] - r : 0;
           int e = own[j] < q - 1 - r ? own[j] + r : q - 1;
-          int l = pick_level (m->counts + j * q, a, e, tl_rng_uniform (rng));
+          int l = pick_level (m->cum + j * (q + 1), a, e, tl_rng_uniform (rng));
           double u = tl_rng_uniform (rng);
           row[j] = (float) (m->lo[j] + ((double) l + u) * m->delta[j]);
         }

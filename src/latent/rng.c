@@ -21,33 +21,6 @@ tl_rng_init (tl_rng *rng, uint64_t seed)
     rng->s[i] = tl_splitmix64_next (&sm);
 }
 
-static inline uint64_t
-rotl (uint64_t x, int k)
-{
-  return (x << k) | (x >> (64 - k));
-}
-
-uint64_t
-tl_rng_next (tl_rng *rng)
-{
-  uint64_t *s = rng->s;
-  uint64_t result = rotl (s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl (s[3], 45);
-  return result;
-}
-
-double
-tl_rng_uniform (tl_rng *rng)
-{
-  return (double) (tl_rng_next (rng) >> 11) * 0x1.0p-53;
-}
-
 void
 tl_rng_discard (tl_rng *rng, uint64_t count)
 {

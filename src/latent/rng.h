@@ -13,10 +13,31 @@ typedef struct {
 uint64_t tl_splitmix64_next (uint64_t *state);
 
 void     tl_rng_init (tl_rng *rng, uint64_t seed);
-/* The next 64-bit output of xoshiro256**. */
-uint64_t tl_rng_next (tl_rng *rng);
+
+/* The next 64-bit output of xoshiro256**. Inline: the samplers draw 1 + 2d
+ * of these per sample, and a call per draw would cost as much as the draw. */
+static inline uint64_t
+tl_rng_next (tl_rng *rng)
+{
+  uint64_t *s = rng->s;
+  uint64_t x = s[1] * 5;
+  uint64_t result = ((x << 7) | (x >> 57)) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = (s[3] << 45) | (s[3] >> 19);
+  return result;
+}
+
 /* (x >> 11) * 2^-53: uniform on [0, 1), 53 bits, never 1. */
-double   tl_rng_uniform (tl_rng *rng);
+static inline double
+tl_rng_uniform (tl_rng *rng)
+{
+  return (double) (tl_rng_next (rng) >> 11) * 0x1.0p-53;
+}
 /* Discards the next count outputs: how a sampler skips to sample k. */
 void     tl_rng_discard (tl_rng *rng, uint64_t count);
 /* A pair of independent standard normals from two uniforms u1, u2

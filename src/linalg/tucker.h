@@ -5,6 +5,7 @@
  * computation done from the smaller Gram matrix (O(C·H·W·R) per sweep). */
 #pragma once
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -25,9 +26,19 @@ typedef struct {
  * HOOI sweeps (0 = the truncated HOSVD alone). An all-zero F gives ranks
  * 0, 0, 0 and empty factors. The mode-1 components are sorted by sigma,
  * decreasing, and every factor column has its largest-magnitude entry
- * positive (TensorLy's sign rule). */
+ * positive (TensorLy's sign rule).
+ * With untruncated spatial ranks (R2 = d1, R3 = d2) the HOSVD is already
+ * HOOI's fixed point: the sweep is not run (sweeps_run = 1, fits[1] =
+ * fits[0]) and B, D stay the HOSVD's bases of the full spaces. A literal
+ * sweep would return other bases of the same spaces (or drop directions
+ * its projection does not reach), leaving every B·G[k]·Dᵀ unchanged. */
 tl_tucker *tl_tucker_hooi (const double *F, const int64_t dims[3], const int ranks[3],
                            int sweeps, GError **error);
+/* The same; when want_a is false A may be left NULL (the saliency maps need
+ * only B, G and D; on the H·W ≤ C path A costs an extra O(C·H·W·R) pass).
+ * Without A, the mode-1 slices of G are not sign-normalised. */
+tl_tucker *tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
+                                int sweeps, bool want_a, GError **error);
 void       tl_tucker_free (tl_tucker *t);
 
 /* Multilinear product helpers on row-major d0×d1×d2 tensors (exposed for

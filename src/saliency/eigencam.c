@@ -25,16 +25,17 @@ weight (tl_saliency_weighting w, double sigma)
 }
 
 gboolean
-tl_saliency_eigencam (const double *X, int64_t C, int64_t H, int64_t W,
+tl_saliency_eigencam (double *X, int64_t C, int64_t H, int64_t W,
                       const tl_saliency_params *p, double *S, tl_saliency_report *rep,
                       GError **error)
 {
   int64_t N = H * W;
   bool multi = p->method == TL_SALIENCY_MULTIVEC_EIGENCAM;
-  g_autofree double *Xc = g_new (double, (gsize) (C * N));
   g_autofree double *m = g_new (double, (gsize) N);
   tl_saliency_mean_map (X, C, N, m);
-  /* Centre each channel over space (pytorch-grad-cam's get_2d_projection). */
+  /* Centre each channel over space (pytorch-grad-cam's get_2d_projection),
+   * in place: X is ours and the uncentred values are no longer needed. */
+  double *Xc = X;
   for (int64_t c = 0; c < C; c++)
     {
       double mu = 0.0;
@@ -42,7 +43,7 @@ tl_saliency_eigencam (const double *X, int64_t C, int64_t H, int64_t W,
         mu += X[c * N + n];
       mu /= (double) N;
       for (int64_t n = 0; n < N; n++)
-        Xc[c * N + n] = X[c * N + n] - mu;
+        Xc[c * N + n] -= mu;
     }
 
   int kmax = (int) MIN (C, N);

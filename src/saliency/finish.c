@@ -1,17 +1,17 @@
 #include "finish.h"
 
+#include <cblas.h>
 #include <math.h>
 
 void
 tl_saliency_mean_map (const double *X, int64_t C, int64_t N, double *m)
 {
-  for (int64_t n = 0; n < N; n++)
-    m[n] = 0.0;
+  /* m = (1/C)·Xᵀ·1, as one GEMV over the rows of X. */
+  g_autofree double *ones = g_new (double, (gsize) C);
   for (int64_t c = 0; c < C; c++)
-    for (int64_t n = 0; n < N; n++)
-      m[n] += X[c * N + n];
-  for (int64_t n = 0; n < N; n++)
-    m[n] /= (double) C;
+    ones[c] = 1.0 / (double) C;
+  cblas_dgemv (CblasRowMajor, CblasTrans, (int) C, (int) N, 1.0, X, (int) N, ones, 1, 0.0,
+               m, 1);
 }
 
 int

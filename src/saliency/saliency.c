@@ -107,16 +107,17 @@ check_params (const tl_saliency_params *p, GError **error)
   return TRUE;
 }
 
-/* Shape C, H, W of a C×H×W or 1×C×H×W tensor, or an error. */
+/* Shape C, H, W of a C×H×W or 1×C×H×W tensor, or an error naming it. */
 static gboolean
-feature_shape (const tl_tensor *F, int64_t *C, int64_t *H, int64_t *W, GError **error)
+feature_shape (const tl_tensor *F, const char *what, int64_t *C, int64_t *H, int64_t *W,
+               GError **error)
 {
   char buf[128];
   int off = F->ndim == 4 ? 1 : 0;
   if (!(F->ndim == 3 || (F->ndim == 4 && F->shape[0] == 1)))
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "features tensor has shape %s: expected C×H×W or 1×C×H×W",
+                   "%s tensor has shape %s: expected C×H×W or 1×C×H×W", what,
                    tl_shape_str (F->ndim, F->shape, buf, sizeof buf));
       return FALSE;
     }
@@ -126,7 +127,7 @@ feature_shape (const tl_tensor *F, int64_t *C, int64_t *H, int64_t *W, GError **
   if (*C < 1 || *H < 1 || *W < 1)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "features tensor has shape %s: every dimension must be at least 1",
+                   "%s tensor has shape %s: every dimension must be at least 1", what,
                    tl_shape_str (F->ndim, F->shape, buf, sizeof buf));
       return FALSE;
     }
@@ -135,11 +136,64 @@ feature_shape (const tl_tensor *F, int64_t *C, int64_t *H, int64_t *W, GError **
   if (numel < 0 || numel > G_MAXINT)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "features tensor of shape %s is too large (limit %d elements)",
+                   "%s tensor of shape %s is too large (limit %d elements)", what,
                    tl_shape_str (F->ndim, F->shape, buf, sizeof buf), G_MAXINT);
       return FALSE;
     }
   return TRUE;
+}
+
+double *
+tl_saliency_to_double (const tl_tensor *F, const char *what, int64_t *C, int64_t *H,
+                       int64_t *W, GError **error)
+{
+  if (!feature_shape (F, what, C, H, W, error))
+    return NULL;
+  int64_t n = *C * *H * *W, N = *H * *W;
+  /* A strided tensor is gathered first; a contiguous one is read in place. */
+  bool contiguous = tl_tensor_is_contiguous (F);
+  g_autofree float *f32 = contiguous ? NULL : g_try_new (float, (gsize) n);
+  g_autofree double *X = g_try_new (double, (gsize) n);
+  if ((!contiguous && !f32) || !X)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM, "no memory for the %s tensor (%"
+                   G_GINT64_FORMAT " elements)", what, (gint64) n);
+      return NULL;
+    }
+  const float *src = F->data;
+  if (!contiguous)
+    {
+      tl_tensor_gather (F, f32);
+      src = f32;
+    }
+  for (int64_t i = 0; i < n; i++)
+    {
+      if (!isfinite (src[i]))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "%s tensor holds %s at channel %" G_GINT64_FORMAT ", row %"
+                       G_GINT64_FORMAT ", column %" G_GINT64_FORMAT ": saliency needs "
+                       "finite values", what, isnan (src[i]) ? "NaN" : "an infinity",
+                       (gint64) (i / N), (gint64) (i % N / *W), (gint64) (i % *W));
+          return NULL;
+        }
+      X[i] = src[i];
+    }
+  return g_steal_pointer (&X);
+}
+
+tl_tensor *
+tl_saliency_finish_map (const double *S, int64_t H, int64_t W, bool *constant,
+                        GError **error)
+{
+  int64_t shape[2] = { H, W };
+  tl_tensor *map = tl_tensor_new (2, shape, error);
+  if (!map)
+    return NULL;
+  bool c = tl_saliency_finish (S, H * W, map->data);
+  if (constant)
+    *constant = c;
+  return map;
 }
 
 gboolean
@@ -150,34 +204,18 @@ tl_saliency_map_from_features_report (const tl_tensor *F, const tl_saliency_para
   g_return_val_if_fail (F && params && map_out, FALSE);
   *map_out = NULL;
   int64_t C, H, W;
-  if (!check_params (params, error) || !feature_shape (F, &C, &H, &W, error))
+  if (!check_params (params, error))
     return FALSE;
-  int64_t N = H * W;
-
-  g_autofree float *f32 = g_try_new (float, (gsize) (C * N));
-  g_autofree double *X = g_try_new (double, (gsize) (C * N));
-  g_autofree double *S = g_try_new (double, (gsize) N);
-  if (!f32 || !X || !S)
+  g_autofree double *X = tl_saliency_to_double (F, "features", &C, &H, &W, error);
+  if (!X)
+    return FALSE;
+  g_autofree double *S = g_try_new (double, (gsize) (H * W));
+  if (!S)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM, "no memory for the features (%"
-                   G_GINT64_FORMAT " elements)", (gint64) (C * N));
+      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM, "no memory for a %" G_GINT64_FORMAT
+                   "×%" G_GINT64_FORMAT " map", (gint64) H, (gint64) W);
       return FALSE;
     }
-  tl_tensor_gather (F, f32);
-  for (int64_t i = 0; i < C * N; i++)
-    {
-      if (!isfinite (f32[i]))
-        {
-          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                       "features tensor holds %s at channel %" G_GINT64_FORMAT ", row %"
-                       G_GINT64_FORMAT ", column %" G_GINT64_FORMAT ": saliency needs "
-                       "finite activations", isnan (f32[i]) ? "NaN" : "an infinity",
-                       (gint64) (i / N), (gint64) (i % N / W), (gint64) (i % W));
-          return FALSE;
-        }
-      X[i] = f32[i];
-    }
-  g_clear_pointer (&f32, g_free);
 
   tl_saliency_report rep = { 0 };
   rep.method = params->method;
@@ -191,11 +229,9 @@ tl_saliency_map_from_features_report (const tl_tensor *F, const tl_saliency_para
   if (!ok)
     return FALSE;
 
-  int64_t shape[2] = { H, W };
-  tl_tensor *map = tl_tensor_new (2, shape, error);
+  tl_tensor *map = tl_saliency_finish_map (S, H, W, &rep.constant, error);
   if (!map)
     return FALSE;
-  rep.constant = tl_saliency_finish (S, N, map->data);
   if (report)
     *report = rep;
   *map_out = map;

@@ -36,7 +36,7 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   memcpy (rep->ranks_requested, R, sizeof R);
 
   int64_t dims[3] = { C, H, W };
-  g_autoptr (tl_tucker) t = tl_tucker_hooi (X, dims, R, p->sweeps, error);
+  g_autoptr (tl_tucker) t = tl_tucker_hooi_full (X, dims, R, p->sweeps, false, error);
   if (!t)
     return FALSE;
   memcpy (rep->ranks, t->ranks, sizeof rep->ranks);

@@ -164,6 +164,7 @@ test_bad_files (void)
   expect_bad ("bad_lying_size.png", TL_ERROR_FORMAT, "can hold");
   expect_bad ("bad_crc.png", TL_ERROR_FORMAT, "CRC");
   expect_bad ("bad_huge.jpg", TL_ERROR_INVALID, "60000x60000");
+  expect_bad ("bad_lying_size.jpg", TL_ERROR_FORMAT, "can hold");
   expect_bad ("bad_cmyk.jpg", TL_ERROR_UNSUPPORTED, "CMYK");
   expect_bad ("does-not-exist.png", TL_ERROR_IO, "cannot open");
   GError *e = NULL;
@@ -190,6 +191,26 @@ test_new_limits (void)
   g_autoptr (tl_image) photo = tl_image_new (6000, 4000, 3, &e);
   g_assert_no_error (e);
   g_assert_nonnull (photo);
+}
+
+/* a 6000 x 4000 photo (24 MP) decodes; uniform grey 128 */
+static void
+test_big_photo (void)
+{
+  const char *names[] = { "big_6000x4000.png", "big_6000x4000.jpg" };
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GError *e = NULL;
+      g_autoptr (tl_image) img = load_fixture (names[i], &e);
+      g_assert_no_error (e);
+      g_assert_cmpint (img->width, ==, 6000);
+      g_assert_cmpint (img->height, ==, 4000);
+      g_assert_cmpint (img->channels, ==, 1);
+      double tol = i == 0 ? 0.0 : 1.0 / 255 + 1e-7;
+      for (size_t k = 0; k < (size_t) 6000 * 4000; k += 4999)
+        g_assert_cmpfloat (fabs (img->data[k] - 128.0f / 255.0f), <=, tol);
+      g_assert_cmpfloat (fabs (img->data[(size_t) 6000 * 4000 - 1] - 128.0f / 255.0f), <=, tol);
+    }
 }
 
 static void
@@ -225,6 +246,7 @@ main (int argc, char **argv)
   g_test_add_func ("/image/save-errors", test_save_errors);
   g_test_add_func ("/image/bad-files", test_bad_files);
   g_test_add_func ("/image/new-limits", test_new_limits);
+  g_test_add_func ("/image/big-photo", test_big_photo);
   g_test_add_func ("/image/convert-chw", test_convert_and_chw);
   return g_test_run ();
 }

@@ -44,7 +44,7 @@ make_case (int i)
     {
     case 0:
       c.img_channels = 3;
-      p.width = 8, p.height = 6, p.channels = 3, p.resize_mode = TL_RESIZE_HALF_PIXEL;
+      p.width = 8, p.height = 6, p.channels = 3, p.resize_mode = TL_RESAMPLE_HALF_PIXEL;
       p.scale = 1;
       memcpy (p.mean, (float[3]) { 0.485f, 0.456f, 0.406f }, sizeof p.mean);
       memcpy (p.std, (float[3]) { 0.229f, 0.224f, 0.225f }, sizeof p.std);
@@ -52,14 +52,14 @@ make_case (int i)
       break;
     case 1:
       c.img_channels = 3;
-      p.width = 12, p.height = 10, p.channels = 1, p.resize_mode = TL_RESIZE_TF_LEGACY;
+      p.width = 12, p.height = 10, p.channels = 1, p.resize_mode = TL_RESAMPLE_TF_LEGACY;
       p.scale = 255;
       memcpy (p.gray_weights, (float[3]) { 0.2989f, 0.5870f, 0.1140f }, sizeof p.mean);
       c.gx0 = 0, c.gy0 = 0, c.gw = 12, c.gh = 10;
       break;
     case 2:
       c.img_channels = 4;
-      p.width = 10, p.height = 10, p.channels = 3, p.resize_mode = TL_RESIZE_AREA;
+      p.width = 10, p.height = 10, p.channels = 3, p.resize_mode = TL_RESAMPLE_AREA;
       p.scale = 255;
       memcpy (p.mean, (float[3]) { 103.939f, 116.779f, 123.68f }, sizeof p.mean);
       p.bgr = true, p.letterbox = true, p.letterbox_fill = 0.5f;
@@ -67,7 +67,7 @@ make_case (int i)
       break;
     case 3:
       c.img_channels = 1;
-      p.width = 9, p.height = 16, p.channels = 3, p.resize_mode = TL_RESIZE_HALF_PIXEL;
+      p.width = 9, p.height = 16, p.channels = 3, p.resize_mode = TL_RESAMPLE_HALF_PIXEL;
       p.scale = 2;
       memcpy (p.mean, (float[3]) { 1, 1, 1 }, sizeof p.mean);
       memcpy (p.std, (float[3]) { 0.5f, 0.25f, 2 }, sizeof p.std);
@@ -76,7 +76,7 @@ make_case (int i)
       break;
     default:
       c.img_channels = 1;
-      p.width = 30, p.height = 40, p.channels = 1, p.resize_mode = TL_RESIZE_AREA;
+      p.width = 30, p.height = 40, p.channels = 1, p.resize_mode = TL_RESAMPLE_AREA;
       p.scale = 1;
       memcpy (p.mean, (float[3]) { 0.5f, 0, 0 }, sizeof p.mean);
       memcpy (p.std, (float[3]) { 0.5f, 1, 1 }, sizeof p.std);
@@ -114,6 +114,33 @@ test_cases (void)
     }
 }
 
+/* pixels + normalize is tl_preprocess; pixels are in [0,1] before it */
+static void
+test_split (void)
+{
+  for (int i = 0; i < 5; i++)
+    {
+      pcase c = make_case (i);
+      g_autofree char *in_name = g_strdup_printf ("pre_img%d.npy", c.img_channels);
+      g_autoptr (tl_image) img = image_from_npy (in_name);
+      GError *e = NULL;
+      g_autoptr (tl_tensor) whole = tl_preprocess (&c.p, img, NULL, &e);
+      g_autoptr (tl_tensor) px = tl_preprocess_pixels (&c.p, img, NULL, &e);
+      g_assert_no_error (e);
+      int64_t n = tl_tensor_numel (px);
+      for (int64_t k = 0; k < n; k++)
+        g_assert_true (px->data[k] >= 0.0f && px->data[k] <= 1.0f);
+      /* two copies normalised as a batch of 2 */
+      g_autofree float *two = g_new (float, 2 * n);
+      memcpy (two, px->data, n * sizeof (float));
+      memcpy (two + n, px->data, n * sizeof (float));
+      g_assert_true (tl_preprocess_normalize (&c.p, two, 2, &e));
+      g_assert_no_error (e);
+      g_assert_cmpmem (two, n * sizeof (float), whole->data, n * sizeof (float));
+      g_assert_cmpmem (two + n, n * sizeof (float), whole->data, n * sizeof (float));
+    }
+}
+
 static void
 test_unmap (void)
 {
@@ -131,6 +158,28 @@ test_unmap (void)
       g_assert_no_error (e);
       tl_assert_close (out, want->data, 23 * 17, 1e-6);
     }
+}
+
+/* the emotion model's card (models/emotion.json) on the astronaut face crop
+ * against the input TF.js made for the models' reference outputs */
+static void
+test_emotion_vs_tfjs (void)
+{
+  g_autofree char *png = tl_test_data ("imaging/astronaut_face.png");
+  GError *e = NULL;
+  g_autoptr (tl_image) img = tl_image_load (png, &e);
+  g_assert_no_error (e);
+  tl_preprocess_params p = tl_preprocess_default_params ();
+  p.width = 64, p.height = 64, p.channels = 1;
+  p.resize_mode = TL_RESAMPLE_TF_LEGACY;
+  p.scale = 255.0f * 0.00392156862745098f; /* card scale is on 0..255 pixels */
+  p.mean[0] = 0.5f, p.std[0] = 0.5f;
+  memcpy (p.gray_weights, (float[3]) { 0.2989f, 0.587f, 0.114f }, sizeof p.gray_weights);
+  g_autoptr (tl_tensor) x = tl_preprocess (&p, img, NULL, &e);
+  g_assert_no_error (e);
+  g_autoptr (tl_tensor) want = load_npy ("emotion_input_tfjs.npy");
+  g_assert_true (tl_tensor_same_shape (x, want));
+  tl_assert_close (x->data, want->data, 64 * 64, 2e-6); /* agrees to 1e-6 */
 }
 
 /* a letterboxed 2:1 image in a square input: content rows centred */
@@ -182,7 +231,9 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/preprocess/cases", test_cases);
+  g_test_add_func ("/preprocess/split", test_split);
   g_test_add_func ("/preprocess/unmap", test_unmap);
+  g_test_add_func ("/preprocess/emotion-vs-tfjs", test_emotion_vs_tfjs);
   g_test_add_func ("/preprocess/letterbox-geometry", test_letterbox_geometry);
   g_test_add_func ("/preprocess/errors", test_errors);
   return g_test_run ();

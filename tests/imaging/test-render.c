@@ -54,6 +54,17 @@ test_overlay (void)
   g_autoptr (tl_image) o1 = tl_render (&p, rgba, map3, NULL);
   float w1[12] = { 0, 0, 0.5f, 0.3f, 0.5f, 0, 0, 1, 0, 0, 0.5f, 1 };
   tl_assert_close (o1->data, w1, 12, 0.0);
+
+  /* grey + alpha: grey taken as R = G = B, output RGBA, alpha kept */
+  g_autoptr (tl_image) ga = tl_image_new (2, 1, 2, NULL);
+  float gpx[4] = { 0.4f, 0.25f, 1.0f, 0.75f };
+  memcpy (ga->data, gpx, sizeof gpx);
+  float gm[2] = { 1.0f, 0.0f };
+  p.opacity = 0.5f;
+  g_autoptr (tl_image) og = tl_render (&p, ga, gm, NULL);
+  g_assert_cmpint (og->channels, ==, 4);
+  float wg[8] = { 0.45f, 0.2f, 0.2f, 0.25f, 0.5f, 0.5f, 0.75f, 0.75f };
+  tl_assert_close (og->data, wg, 8, 1e-7);
 }
 
 static void
@@ -186,6 +197,12 @@ test_errors (void)
   p.n_threads = -1;
   g_assert_null (tl_render (&p, img, map3, &e));
   g_assert_error (e, TL_ERROR, TL_ERROR_INVALID);
+  g_clear_error (&e);
+  p = tl_render_default_params ();
+  tl_image view = { .width = 3, .height = 1, .channels = 5, .data = img->data };
+  g_assert_null (tl_render (&p, &view, map3, &e));
+  g_assert_error (e, TL_ERROR, TL_ERROR_INVALID);
+  g_assert_nonnull (strstr (e->message, "5 channels"));
   g_clear_error (&e);
   tl_render_mode m;
   g_assert_true (tl_render_mode_from_name ("masked", &m, NULL));

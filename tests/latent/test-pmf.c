@@ -115,8 +115,8 @@ static void
 test_bad_input (void)
 {
   tl_pmf_params p = tl_pmf_default_params ();
-  g_assert_cmpint (p.levels, ==, 50);
-  g_assert_cmpint (p.radius, ==, 1);
+  g_assert_cmpint (p.levels, ==, 20);
+  g_assert_cmpint (p.radius, ==, 2);
   float z[6] = { 0, 1, 2, 3, 4, 5 };
   GError *e = NULL;
 
@@ -140,6 +140,11 @@ test_bad_input (void)
   g_clear_error (&e);
   z[3] = 3;
 
+  p.levels = TL_PMF_MAX_LEVELS + 1;
+  g_assert_null (tl_pmf_fit (z, 3, 2, &p, &e));
+  g_assert_nonnull (strstr (e->message, "levels: 65536 is out of range (1 .. 65535)"));
+  g_clear_error (&e);
+
   p.levels = 0;
   g_assert_null (tl_pmf_fit (z, 3, 2, &p, &e));
   g_assert_error (e, TL_ERROR, TL_ERROR_INVALID);
@@ -155,7 +160,7 @@ test_bad_input (void)
   /* A table too large to allocate is refused from the sizes alone. */
   p = tl_pmf_default_params ();
   p.levels = TL_PMF_MAX_LEVELS;
-  g_assert_null (tl_pmf_fit (z, 2, (int64_t) 1 << 12, &p, &e));
+  g_assert_null (tl_pmf_fit (z, 2, (int64_t) 1 << 14, &p, &e));
   g_assert_error (e, TL_ERROR, TL_ERROR_NOMEM);
   g_clear_error (&e);
 }

@@ -206,14 +206,16 @@ reconstruct (const tl_tucker *t)
   return F;
 }
 
+/* tol: orthonormality; the Gram route loses about eps·(σ1/σk)² on weak
+ * components, so ill-conditioned cases pass a looser one. */
 static void
-check_structure (const tl_tucker *t)
+check_structure_tol (const tl_tucker *t, double tol)
 {
   double *fac[3] = { t->A, t->B, t->D };
   for (int m = 0; m < 3; m++)
     {
       int r = t->ranks[m];
-      g_assert_cmpfloat (orthonormality_error (fac[m], t->dims[m], r), <, 1e-10);
+      g_assert_cmpfloat (orthonormality_error (fac[m], t->dims[m], r), <, tol);
       /* TensorLy's sign rule: the largest-magnitude entry of each column is positive. */
       for (int j = 0; j < r; j++)
         {
@@ -233,6 +235,12 @@ check_structure (const tl_tucker *t)
         s += pow (t->G[k * t->ranks[1] * t->ranks[2] + i], 2);
       g_assert_cmpfloat (fabs (sqrt (s) - t->sigma[k]), <, 1e-12 * t->sigma[0]);
     }
+}
+
+static void
+check_structure (const tl_tucker *t)
+{
+  check_structure_tol (t, 1e-10);
 }
 
 /* Full ranks: HOOI stops after one sweep, equals the HOSVD and
@@ -266,17 +274,105 @@ test_tucker_full (void)
 
 /* Truncated ranks: the fit never decreases from sweep to sweep, never
  * exceeds 1, and the sweep cap is honoured. */
+/* G = F ×1 Aᵀ ×2 Bᵀ ×3 Dᵀ, checked elementwise (ties A to the core). */
 static void
-test_tucker_truncated (void)
+check_core (const double *F, const tl_tucker *t)
+{
+  int64_t C = t->dims[0], H = t->dims[1], W = t->dims[2];
+  const int *R = t->ranks;
+  for (int a = 0; a < R[0]; a++)
+    for (int b = 0; b < R[1]; b++)
+      for (int c = 0; c < R[2]; c++)
+        {
+          double x = 0;
+          for (int64_t i = 0; i < C; i++)
+            for (int64_t h = 0; h < H; h++)
+              for (int64_t w = 0; w < W; w++)
+                x += F[(i * H + h) * W + w] * t->A[i * R[0] + a] * t->B[h * R[1] + b]
+                     * t->D[w * R[2] + c];
+          g_assert_cmpfloat (fabs (x - t->G[((int64_t) a * R[1] + b) * R[2] + c]), <,
+                             1e-8 * MAX (1.0, t->sigma[0]));
+        }
+}
+
+/* R1 = R2·R3 on the Gram path (H·W ≤ C): the sweeps run in a Cholesky
+ * basis and the eigenbasis is restored at the end. Also with an
+ * ill-conditioned F (singular values down to 3e-5, κ(M) ≈ 1e9 > 1e8),
+ * where the Cholesky basis is refused and the eigen path runs. Either way
+ * the result must be a proper HOOI state: orthonormal factors, the core
+ * equal to F ×1 Aᵀ ×2 Bᵀ ×3 Dᵀ, fits non-decreasing, and a run capped at
+ * 2 sweeps must reproduce the first fits of the long run. (The maps of
+ * this path are checked against NumPy in test-saliency-ref.) */
+static void
+test_tucker_cholesky_basis (void)
+{
+  GRand *rng = g_rand_new_with_seed (17);
+  int64_t d[3] = { 30, 4, 4 };
+  int64_t n = 30 * 16;
+  double sv[2][5] = { { 1, 0.8, 0.5, 0.3, 0.2 }, { 1, 1e-2, 1e-3, 3e-5, 0 } };
+  for (int v = 0; v < 2; v++)
+    {
+      /* F = Σ_k sv_k·u_k ∘ s_k with random (non-orthogonal) u_k, s_k, plus noise
+       * in the first case. */
+      g_autofree double *F = g_new0 (double, (gsize) n);
+      for (int k = 0; k < 5; k++)
+        {
+          double u[30], sp[16];
+          random_fill (rng, u, 30);
+          random_fill (rng, sp, 16);
+          for (int c = 0; c < 30; c++)
+            for (int q = 0; q < 16; q++)
+              F[c * 16 + q] += sv[v][k] * u[c] * sp[q];
+        }
+      if (v == 0)
+        for (int64_t i = 0; i < n; i++)
+          F[i] += 0.05 * g_rand_double_range (rng, -1, 1);
+      int ranks[3] = { 4, 2, 2 };
+      g_autoptr (tl_tucker) t = tl_tucker_hooi (F, d, ranks, 30, NULL);
+      /* The ill-conditioned case may lose its weakest direction in B⊗D's span. */
+      g_assert_cmpint (t->ranks[0], <=, 4);
+      g_assert_cmpint (t->ranks[0], >=, v == 0 ? 4 : 3);
+      check_structure_tol (t, v == 0 ? 1e-10 : 1e-6);
+      check_core (F, t);
+      for (int s = 1; s <= t->sweeps_run; s++)
+        g_assert_cmpfloat (t->fits[s], >=, t->fits[s - 1] * (1 - 1e-12));
+      /* Sweep-capped runs agree with the longer run's prefix of fits. */
+      g_autoptr (tl_tucker) t2 = tl_tucker_hooi (F, d, ranks, 2, NULL);
+      g_assert_cmpint (t2->sweeps_run, <=, 2);
+      for (int s = 0; s <= t2->sweeps_run; s++)
+        g_assert_cmpfloat (fabs (t2->fits[s] - t->fits[s]), <, 1e-12);
+      check_core (F, t2);
+    }
+  g_rand_free (rng);
+}
+
+static void
+test_tucker_truncated (gconstpointer data)
 {
   GRand *rng = g_rand_new_with_seed (5);
-  int64_t d[3] = { 12, 6, 7 };
+  const int64_t *d = data;
   int64_t n = d[0] * d[1] * d[2];
   g_autofree double *F = g_new (double, (gsize) n);
   random_fill (rng, F, n);
   int ranks[3] = { 3, 2, 2 };
   g_autoptr (tl_tucker) t = tl_tucker_hooi (F, d, ranks, 50, NULL);
   g_assert_cmpint (t->ranks[0], ==, 3);
+  /* A is what the core says: G = F ×1 Aᵀ ×2 Bᵀ ×3 Dᵀ. */
+  {
+    int64_t C = d[0], H = d[1], W = d[2];
+    for (int a = 0; a < 3; a++)
+      for (int b = 0; b < 2; b++)
+        for (int c = 0; c < 2; c++)
+          {
+            double x = 0;
+            for (int64_t i = 0; i < C; i++)
+              for (int64_t h = 0; h < H; h++)
+                for (int64_t w = 0; w < W; w++)
+                  x += F[(i * H + h) * W + w] * t->A[i * 3 + a] * t->B[h * 2 + b]
+                       * t->D[w * 2 + c];
+            g_assert_cmpfloat (fabs (x - t->G[(a * 2 + b) * 2 + c]), <, 1e-10);
+          }
+  }
   g_assert_cmpint (t->sweeps_run, >=, 2);
   for (int s = 1; s <= t->sweeps_run; s++)
     g_assert_cmpfloat (t->fits[s], >=, t->fits[s - 1] * (1 - 1e-12));
@@ -292,6 +388,12 @@ test_tucker_truncated (void)
 
   g_autoptr (tl_tucker) t3 = tl_tucker_hooi (F, d, ranks, 3, NULL);
   g_assert_cmpint (t3->sweeps_run, <=, 3);
+  /* Without A, the same B, D and |G|. */
+  g_autoptr (tl_tucker) tn = tl_tucker_hooi_full (F, d, ranks, 50, false, NULL);
+  g_assert_cmpint (tn->sweeps_run, ==, t->sweeps_run);
+  tl_assert_close (tn->B, t->B, d[1] * 2, 1e-12);
+  tl_assert_close (tn->D, t->D, d[2] * 2, 1e-12);
+  tl_assert_close (tn->sigma, t->sigma, 3, 1e-12);
   g_autoptr (tl_tucker) t0 = tl_tucker_hooi (F, d, ranks, 0, NULL);
   g_assert_cmpint (t0->sweeps_run, ==, 0);
   g_assert_cmpfloat (t0->fit, <=, t->fit);
@@ -402,9 +504,13 @@ main (int argc, char **argv)
   g_test_add_func ("/linalg/svd-rank-deficient", test_svd_rank_deficient);
   g_test_add_func ("/linalg/mode-product", test_mode_product);
   g_test_add_func ("/linalg/tucker-full", test_tucker_full);
-  g_test_add_func ("/linalg/tucker-truncated", test_tucker_truncated);
+  /* H·W > C (direct path) and H·W ≤ C (the Gram path). */
+  static const int64_t direct[3] = { 12, 6, 7 }, gram[3] = { 60, 4, 5 };
+  g_test_add_data_func ("/linalg/tucker-truncated/direct", direct, test_tucker_truncated);
+  g_test_add_data_func ("/linalg/tucker-truncated/gram", gram, test_tucker_truncated);
   g_test_add_func ("/linalg/tucker-hand-2x2x2", test_tucker_hand_2x2x2);
   g_test_add_func ("/linalg/tucker-clamp", test_tucker_clamp);
+  g_test_add_func ("/linalg/tucker-cholesky-basis", test_tucker_cholesky_basis);
   g_test_add_func ("/linalg/tucker-bad", test_tucker_bad);
   return g_test_run ();
 }

@@ -70,6 +70,38 @@ test_blur_hand (void)
   g_clear_error (&e);
 }
 
+/* f(x) = 12 − Σx: masking darkens, so the score rises. x = (1, 2, 3, 4)
+ * (1×2×2), S = (0.5, 1, 0, 0.25): x ⊙ S = (0.5, 2, 0, 1), so f(x) = 2,
+ * f(x ⊙ S) = 8.5: drop max(0, 2 − 8.5)/2 = 0, and an increase. */
+static double
+score_dark (const float *x, void *user)
+{
+  (void) user;
+  return 12.0 - (x[0] + x[1] + x[2] + x[3]);
+}
+
+static void
+test_increase (void)
+{
+  float x[4] = { 1, 2, 3, 4 }, map[4] = { 0.5f, 1, 0, 0.25f };
+  tl_faith_scorer sc = { .score = score_dark };
+  tl_faith_params p = tl_faith_default_params ();
+  p.deletion = p.insertion = false;
+  tl_faith_result r;
+  g_assert_true (tl_faith_evaluate (x, 1, 2, 2, map, &sc, &p, &r, NULL));
+  g_assert_cmpfloat (r.score_clean, ==, 2.0);
+  g_assert_cmpfloat (r.score_masked, ==, 8.5);
+  g_assert_cmpfloat (r.drop, ==, 0.0);
+  g_assert_true (r.increase);
+  g_assert_null (r.deletion_curve);
+  tl_faith_accum acc = { 0 };
+  tl_faith_accum_add (&acc, &r);
+  tl_faith_summary s;
+  tl_faith_accum_summary (&acc, &s);
+  g_assert_cmpfloat (s.increase_pct, ==, 100.0);
+  g_assert_cmpfloat (s.average_drop_pct, ==, 0.0);
+}
+
 static void
 test_order (void)
 {
@@ -311,6 +343,7 @@ main (int argc, char **argv)
   g_test_add_func ("/faithfulness/blur-hand", test_blur_hand);
   g_test_add_func ("/faithfulness/order", test_order);
   g_test_add_func ("/faithfulness/hand", test_hand);
+  g_test_add_func ("/faithfulness/increase", test_increase);
   g_test_add_func ("/faithfulness/reference", test_reference);
   g_test_add_func ("/faithfulness/accumulate", test_accumulate);
   g_test_add_func ("/faithfulness/errors", test_errors);

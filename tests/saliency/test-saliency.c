@@ -224,7 +224,7 @@ random_structured (GRand *r, int64_t C, int64_t H, int64_t W)
 }
 
 /* Permuting channels (m unchanged, LAPACK's signs free to change) or
- * scaling by a positive constant never changes any map. */
+ * scaling by a positive constant (also to 2^±100) never changes any map. */
 static void
 test_invariances (void)
 {
@@ -237,6 +237,13 @@ test_invariances (void)
       g_autoptr (tl_tensor) F = random_structured (r, C, H, W);
       g_autoptr (tl_tensor) P = tl_tensor_copy (F, NULL);
       g_autoptr (tl_tensor) S = tl_tensor_copy (F, NULL);
+      g_autoptr (tl_tensor) Big = tl_tensor_copy (F, NULL);
+      g_autoptr (tl_tensor) Tiny = tl_tensor_copy (F, NULL);
+      for (int64_t i = 0; i < C * N; i++)
+        {
+          Big->data[i] = ldexpf (F->data[i], 100);    /* ~1e30: Grams ~1e62, fine in double */
+          Tiny->data[i] = ldexpf (F->data[i], -100);  /* ~1e-30 */
+        }
       for (int64_t c = 0; c < C; c++)
         memcpy (P->data + c * N, F->data + ((c * 3 + 1) % C) * N, sizeof (float) * N);
       for (int64_t i = 0; i < C * N; i++)
@@ -248,6 +255,10 @@ test_invariances (void)
           g_autoptr (tl_tensor) c = map_of (S, all_methods[i], 0, NULL);
           tl_assert_close (a->data, b->data, N, 1e-6);
           tl_assert_close (a->data, c->data, N, 1e-6);
+          g_autoptr (tl_tensor) big = map_of (Big, all_methods[i], 0, NULL);
+          g_autoptr (tl_tensor) tiny = map_of (Tiny, all_methods[i], 0, NULL);
+          tl_assert_close (a->data, big->data, N, 1e-6);
+          tl_assert_close (a->data, tiny->data, N, 1e-6);
         }
     }
   g_rand_free (r);
@@ -477,6 +488,52 @@ test_bad_input (void)
     }
 }
 
+/* Many small random shapes, ranks, sweep caps and degenerate data (rank
+ * deficient, repeated channels, zeros): always a map in [0,1], never NaN,
+ * never a critical (G_DEBUG=fatal-criticals makes those fatal here). */
+static void
+test_random_shapes (void)
+{
+  GRand *r = g_rand_new_with_seed (99);
+  for (int it = 0; it < 400; it++)
+    {
+      int64_t C = g_rand_int_range (r, 1, 14), H = g_rand_int_range (r, 1, 7),
+              W = g_rand_int_range (r, 1, 7), n = C * H * W;
+      g_autofree double *x = g_new (double, (gsize) n);
+      int kind = it % 4;
+      for (int64_t i = 0; i < n; i++)
+        {
+          int64_t c = i / (H * W), sp = i % (H * W);
+          switch (kind)
+            {
+            case 0: x[i] = g_rand_double (r); break;
+            case 1: x[i] = (1 + c % 2) * (sp % 3); break;            /* rank ≤ 2 */
+            case 2: x[i] = c == 0 ? g_rand_double (r) : x[sp]; break; /* repeated channel */
+            default: x[i] = g_rand_int_range (r, 0, 3) == 0 ? g_rand_double (r) : 0; break;
+            }
+        }
+      g_autoptr (tl_tensor) F = features (C, H, W, x);
+      tl_saliency_params p = tl_saliency_default_params ();
+      p.method = (tl_saliency_method) (it % 4);
+      p.weighting = (tl_saliency_weighting) g_rand_int_range (r, 0, 3);
+      p.components = g_rand_int_range (r, 0, 4);
+      p.sweeps = g_rand_int_range (r, 0, 6);
+      for (int k = 0; k < 3; k++)
+        p.ranks[k] = g_rand_int_range (r, 0, 9);
+      g_autoptr (tl_tensor) map = NULL;
+      GError *e = NULL;
+      tl_saliency_report rep;
+      if (!tl_saliency_map_from_features_report (F, &p, &map, &rep, &e))
+        g_error ("%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " %s: %s",
+                 C, H, W, tl_saliency_method_name (p.method), e->message);
+      for (int64_t i = 0; i < H * W; i++)
+        g_assert_true (map->data[i] >= 0.0f && map->data[i] <= 1.0f);
+      for (int k = 0; k < 3; k++)
+        g_assert_cmpint (rep.ranks[k], <=, rep.shape[k]);
+    }
+  g_rand_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -490,5 +547,6 @@ main (int argc, char **argv)
   g_test_add_func ("/saliency/degenerate", test_degenerate);
   g_test_add_func ("/saliency/layouts", test_layouts);
   g_test_add_func ("/saliency/bad-input", test_bad_input);
+  g_test_add_func ("/saliency/random-shapes", test_random_shapes);
   return g_test_run ();
 }

@@ -184,6 +184,12 @@ for name, im, kw in (("jpeg_rgb", Image.fromarray(rgb), dict(quality=90)),
     expect(name, d, 255)
 Image.fromarray(rgb).convert("CMYK").save(os.path.join(HERE, "bad_cmyk.jpg"), quality=90)
 
+# A full 6000 x 4000 photo size must load: uniform grey (tiny files; the PNG
+# also shows the inflate-ratio guard accepts a real, extremely compressible file)
+big = Image.new("L", (6000, 4000), 128)
+big.save(os.path.join(HERE, "big_6000x4000.png"), optimize=True)
+big.save(os.path.join(HERE, "big_6000x4000.jpg"), quality=75)
+
 # Bad files
 with open(os.path.join(HERE, "rgb8.png"), "rb") as f:
     good_png = f.read()
@@ -215,6 +221,9 @@ i = b.find(b"\xff\xc0")
 assert i > 0
 b[i + 5:i + 9] = struct.pack(">HH", 60000, 60000)
 bad["bad_huge.jpg"] = bytes(b)
+# ... and 16000 x 16000: under the pixel limit, but 4 M blocks in a few KB
+b[i + 5:i + 9] = struct.pack(">HH", 16000, 16000)
+bad["bad_lying_size.jpg"] = bytes(b)
 # a PNG named .jpg and a JPEG named .png: content decides
 bad["png_named.jpg"] = good_png
 bad["jpeg_named.png"] = good_jpg

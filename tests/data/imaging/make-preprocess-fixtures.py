@@ -77,3 +77,15 @@ for i, case in enumerate(CASES):
         assert np.allclose(back, bilinear(m.astype(np.float64), 17, 23, "half-pixel"))
     np.save(os.path.join(HERE, f"pre_unmap{i}.npy"), back[:, :, 0].astype(np.float32))
     print(i, "geometry", geo)
+
+# Against the models' own reference: astronaut_face.png is the face crop
+# (x=165, y=60, w=115, h=125) of skimage's astronaut.png, and
+# emotion_input_tfjs.npy is a copy of tests/data/models/emotion/input.npy
+# (models branch), the emotion model's input made from that crop by TF.js
+# (tf.image.resizeBilinear legacy, gray 0.2989/0.587/0.114, (x/255-0.5)/0.5;
+# tools/ref/models-verify.py). test-preprocess.c checks tl_preprocess against it.
+from PIL import Image  # noqa: E402
+
+astro = Image.open("/usr/lib/python3/dist-packages/skimage/data/astronaut.png").convert("RGB")
+astro.crop((165, 60, 165 + 115, 60 + 125)).save(os.path.join(HERE, "astronaut_face.png"),
+                                                 optimize=True)

@@ -3,7 +3,8 @@
 plain per-pixel NumPy code written from the definitions in src/resize.h (not
 from the C), and cross-checked against torch.nn.functional.interpolate
 (bilinear, align_corners=False) and adaptive_avg_pool2d where they define
-the same thing. Files: resize_<case>_in.npy (H x W x C) and
+the same thing; check-resize-tfjs.js checks the half-pixel and tf-legacy
+files against TF.js tf.image.resizeBilinear (agreement <= 6e-8). Files: resize_<case>_in.npy (H x W x C) and
 resize_<case>_<mode>.npy, float32."""
 import os
 
