@@ -508,6 +508,37 @@ is_global (const tl_net *net, const tl_node *node)
   return y->ndim < 4 || (y->ndim == 4 && y->shape[2] == 1 && y->shape[3] == 1);
 }
 
+/* Whether any explainable tensor is computed from node s's outputs: a
+ * global pool inside a squeeze-excite block feeds back into a feature map,
+ * so it is not the network's global pooling. */
+static gboolean
+feeds_feature_map (const tl_net *net, int s0)
+{
+  guint8 *reach = g_new0 (guint8, net->values->len);
+  const tl_node *g = &net->nodes[net->order[s0]];
+  gboolean found = FALSE;
+  for (int k = 0; k < g->n_out; k++)
+    if (g->out[k] >= 0)
+      reach[g->out[k]] = 1;
+  for (int s = s0 + 1; s < net->n_order && !found; s++)
+    {
+      const tl_node *node = &net->nodes[net->order[s]];
+      gboolean r = FALSE;
+      for (int k = 0; k < node->n_in; k++)
+        r |= node->in[k] >= 0 && reach[node->in[k]];
+      if (!r)
+        continue;
+      for (int k = 0; k < node->n_out; k++)
+        if (node->out[k] >= 0)
+          {
+            reach[node->out[k]] = 1;
+            found |= is_explainable (OUT (node, k));
+          }
+    }
+  g_free (reach);
+  return found;
+}
+
 static void
 build_infos (tl_net *net)
 {
@@ -519,7 +550,7 @@ build_infos (tl_net *net)
   for (int s = 0; s < net->n_order; s++)
     {
       tl_node *node = &net->nodes[net->order[s]];
-      if (global_at < 0 && is_global (net, node))
+      if (global_at < 0 && is_global (net, node) && !feeds_feature_map (net, s))
         global_at = net->n_infos;
       for (int k = 0; k < node->n_out; k++)
         if (node->out[k] >= 0)
