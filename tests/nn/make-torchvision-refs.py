@@ -72,6 +72,22 @@ class TinyNet(nn.Module):
         return self.fc(g) + g.sum(1, keepdim=True) * 0.01
 
 
+class DenseNet121(nn.Module):
+    """torchvision's DenseNet-121 with its final ReLU as a module: the stock
+    forward applies it in place to the features, which would hide the tensor
+    the gradient is taken against."""
+
+    def __init__(self):
+        super().__init__()
+        d = torchvision.models.densenet121()
+        self.features, self.classifier = d.features, d.classifier
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        f = self.act(self.features(x))
+        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(f, (1, 1)), 1))
+
+
 def mobilenet_small():
     return torchvision.models.mobilenet_v2(width_mult=0.1, num_classes=10)
 
@@ -86,8 +102,7 @@ MODELS = {
                      "gap_input"),
     "squeezenet1_1": (torchvision.models.squeezenet1_1, (1, 3, 224, 224),
                       lambda m: m.classifier[2], "gap_input"),
-    "densenet121": (torchvision.models.densenet121, (1, 3, 224, 224), lambda m: m.features,
-                    "gap_input_pre_relu"),
+    "densenet121": (DenseNet121, (1, 3, 224, 224), lambda m: m.act, "gap_input"),
     "shufflenet_v2_x1_0": (torchvision.models.shufflenet_v2_x1_0, (1, 3, 224, 224),
                            lambda m: m.conv5, "gap_input"),
 }
@@ -100,10 +115,7 @@ def onnx_target(model, how):
     producers = {o: n for n in g.node for o in n.output}
     # the last global pooling (TinyNet's squeeze-excite has an earlier one)
     gap = [n for n in g.node if n.op_type in GLOBAL_OPS and n.input[0] in producers][-1]
-    name = gap.input[0]
-    if how == "gap_input_pre_relu":
-        name = producers[name].input[0]
-    return name, gap.input[0]
+    return gap.input[0], gap.input[0]
 
 
 def add_outputs(model, names):
@@ -161,7 +173,11 @@ def make(outdir, name):
     cls = int(logits[0].argmax())
     g_t, g_x = torch.autograd.grad(logits[0, cls], [t, xt], retain_graph=True)
     v = torch.from_numpy(rng.standard_normal(logits.shape[1]).astype(np.float32))
-    cos = F.cosine_similarity(logits[0], v, dim=0)
+    # written out: F.cosine_similarity clamps the norms at 1e-8, and random-init
+    # MobileNetV2 logits have a norm of ~1e-8
+    e = logits[0].double()
+    vd = v.double()
+    cos = (e @ vd) / (e.norm() * vd.norm())
     (g_cos,) = torch.autograd.grad(cos, [t])
 
     target, default_target = onnx_target(m, how)

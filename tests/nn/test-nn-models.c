@@ -118,10 +118,19 @@ check_model (gconstpointer data)
   tl_tensor_free (want);
   tl_tensor_free (g);
 
+  /* Through a deep ReLU network to the input, a pre-activation within
+   * float32 rounding of zero (|x| ~ 1e-7) can take the other side of the
+   * kink than in PyTorch and flip one mask entry; on ResNet-18 one such flip
+   * moves d logit / d input by 8e-4 relative (measured against float64
+   * PyTorch, which float32 PyTorch happens to match). So the deep models get
+   * 3e-3 here; the committed small ones keep 1e-4. */
+  double in_tol = g_str_has_prefix (dir, g_getenv ("TL_TEST_DATA") ? g_getenv ("TL_TEST_DATA")
+                                                                     : "tests/data")
+                  ? TOL : 3e-3;
   g = tl_net_result_grad_logit (r, taps[nt], out, cls, &error);
   g_assert_no_error (error);
   want = load_npy (dir, "grad-input.npy");
-  assert_close ("d logit / d input vs PyTorch", g, want, TOL);
+  assert_close ("d logit / d input vs PyTorch", g, want, in_tol);
   tl_tensor_free (want);
   tl_tensor_free (g);
 
@@ -253,7 +262,9 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   const char *committed[] = { "tinynet", "mobilenetv2-w01" };
-  for (size_t i = 0; i < G_N_ELEMENTS (committed); i++)
+  /* test-torchvision.sh runs only the generated models */
+  gboolean only_extra = g_getenv ("TL_NN_ONLY_EXTRA") != NULL;
+  for (size_t i = 0; i < G_N_ELEMENTS (committed) && !only_extra; i++)
     {
       char *rel = g_build_filename ("nn", "models", committed[i], NULL);
       char *dir = tl_test_data (rel);
@@ -266,7 +277,8 @@ main (int argc, char **argv)
       g_free (rel);
     }
   char *tiny = tl_test_data ("nn/models/tinynet");
-  g_test_add_data_func ("/nn/models/tinynet/finite-differences", tiny, check_finite_diff);
+  if (!only_extra)
+    g_test_add_data_func ("/nn/models/tinynet/finite-differences", tiny, check_finite_diff);
   const char *extra = g_getenv ("TL_NN_MODEL_DIRS");
   char **dirs = extra && extra[0] ? g_strsplit (extra, ":", -1) : NULL;
   for (int i = 0; dirs && dirs[i]; i++)
