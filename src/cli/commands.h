@@ -13,3 +13,7 @@ typedef struct {
 gboolean tl_cli_parse (GOptionContext *ctx, int *argc, char ***argv);
 /* Prints "tensorlens: <message>" to stderr and returns the exit status 1. */
 int      tl_cli_fail (GError *error);
+
+int tl_cmd_info (int argc, char **argv);
+int tl_cmd_run (int argc, char **argv);
+int tl_cmd_bench (int argc, char **argv);

@@ -6,6 +6,9 @@
 #include <string.h>
 
 static const tl_command commands[] = {
+  { "info", "Show a model's inputs, outputs, layers and default target layer", tl_cmd_info },
+  { "run", "Run a model on a .npy tensor; write outputs and taps as .npy", tl_cmd_run },
+  { "bench", "Time a model's forward pass (median_ms=...)", tl_cmd_bench },
   { NULL, NULL, NULL },
 };
 
