@@ -410,6 +410,32 @@ fold_batchnorm (tl_net *net)
     }
 }
 
+/* Conv -> Relu/Clip becomes one Conv with a fused activation when the Conv
+ * output feeds nothing else (the pre-activation tensor then vanishes). */
+static void
+fuse_activations (tl_net *net)
+{
+  for (int s = 0; s < net->n_order; s++)
+    {
+      tl_node *act = &net->nodes[net->order[s]];
+      tl_activation a;
+      if (!act->live || act->n_in < 1 || act->in[0] < 0 || act->out[0] < 0
+          || !tl_unary_as_activation (act, &a))
+        continue;
+      tl_value *y = NV (net, act->in[0]);
+      if (y->producer < 0 || y->output_index >= 0 || y->n_consumers != 1)
+        continue;
+      tl_node *conv = &net->nodes[y->producer];
+      if (!conv->live || !tl_conv_fuse_activation (conv, a))
+        continue;
+      conv->out[0] = act->out[0];
+      NV (net, act->out[0])->producer = y->producer;
+      y->producer = -1;
+      y->n_consumers = 0;
+      act->live = FALSE;
+    }
+}
+
 /* Marks the nodes that some graph output needs; the others never run. */
 static void
 drop_unused (tl_net *net)
@@ -597,6 +623,9 @@ tl_net_prepare (tl_net *net, GError **error)
   compact_order (net);
   count_uses (net);
   fold_batchnorm (net);
+  compact_order (net);
+  count_uses (net);
+  fuse_activations (net);
   compact_order (net);
   count_uses (net);
   if (!check_runtime_types (net, error))

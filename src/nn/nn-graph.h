@@ -153,6 +153,11 @@ gboolean       tl_node_set_error (GError **error, const tl_node *node, const cha
 /* Normalises a possibly negative axis against rank; FALSE if out of range. */
 gboolean       tl_axis_norm (int64_t axis, int rank, int *out);
 
+/* ---- fusion hooks of the op files ---- */
+#include "kernels.h"
+gboolean tl_unary_as_activation (const tl_node *node, tl_activation *act);
+gboolean tl_conv_fuse_activation (tl_node *conv, tl_activation act);
+
 /* ---- graph passes (nn-graph.c) ---- */
 /* Sorts, infers shapes, folds constants and BN; builds infos. */
 gboolean tl_net_prepare (tl_net *net, GError **error);

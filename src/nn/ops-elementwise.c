@@ -2,6 +2,7 @@
  * variadic arithmetic, with their gradients. Integer versions of the
  * arithmetic exist only for load-time shape computations. */
 #include "nn-util.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -418,3 +419,19 @@ const tl_op tl_ops_elementwise[] = {
   BIN_OP ("PRelu", prelu_infer, 0),
   { .name = NULL },
 };
+
+/* The kernels' fused form of a Relu or Clip node, for Conv fusion. */
+gboolean
+tl_unary_as_activation (const tl_node *node, tl_activation *act)
+{
+  if (node->op->forward != unary_forward || !node->p)
+    return FALSE;
+  const unary_p *p = node->p;
+  if (p->kind == U_RELU)
+    *act = (tl_activation) { TL_ACT_RELU, 0, 0 };
+  else if (p->kind == U_CLIP && p->a < p->b)
+    *act = (tl_activation) { TL_ACT_CLIP, p->a, p->b };
+  else
+    return FALSE;
+  return TRUE;
+}

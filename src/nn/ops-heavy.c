@@ -886,3 +886,16 @@ const tl_op tl_ops_heavy[] = {
     .backward = softmax_backward, .inplace = TRUE },
   { .name = NULL },
 };
+
+/* Lets Conv apply act itself (one pass over the output instead of two). */
+gboolean
+tl_conv_fuse_activation (tl_node *conv, tl_activation act)
+{
+  if (conv->op->forward != conv_forward || !conv->p)
+    return FALSE;
+  conv_p *p = conv->p;
+  if (p->act.kind != TL_ACT_NONE)
+    return FALSE;
+  p->act = act;
+  return TRUE;
+}

@@ -707,7 +707,6 @@ static gboolean
 split_backward (const tl_op_ctx *c, const float *const *dout, float *const *din,
                 GError **error)
 {
-  const tl_net *net = c->net;
   const axis_p *p = c->node->p;
   (void) error;
   if (din[0])
