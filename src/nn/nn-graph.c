@@ -325,7 +325,7 @@ infer_all (tl_net *net, GError **error)
           {
             tl_value *v = OUT (node, k);
             if (!v->known || v->numel < 0 || v->numel > TL_TENSOR_MAX_NUMEL)
-              return tl_node_fail (error, node, "output '%s' has an invalid size", v->name);
+              return tl_node_fail (error, node, "output '%s' has an invalid or too large size", v->name);
             if (all_const && v->numel > TL_FOLD_MAX_NUMEL)
               return tl_node_fail (error, node, "constant output '%s' is too large", v->name);
           }
