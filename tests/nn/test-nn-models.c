@@ -262,12 +262,13 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   const char *committed[] = { "tinynet", "mobilenetv2-w01" };
+  char *cdirs[G_N_ELEMENTS (committed)] = { NULL };
   /* test-torchvision.sh runs only the generated models */
   gboolean only_extra = g_getenv ("TL_NN_ONLY_EXTRA") != NULL;
   for (size_t i = 0; i < G_N_ELEMENTS (committed) && !only_extra; i++)
     {
       char *rel = g_build_filename ("nn", "models", committed[i], NULL);
-      char *dir = tl_test_data (rel);
+      char *dir = cdirs[i] = tl_test_data (rel);
       char *p = g_strdup_printf ("/nn/models/%s", committed[i]);
       g_test_add_data_func (p, dir, check_model);
       g_free (p);
@@ -289,5 +290,10 @@ main (int argc, char **argv)
       g_free (p);
       g_free (base);
     }
-  return g_test_run ();
+  int rc = g_test_run ();
+  g_strfreev (dirs);
+  for (size_t i = 0; i < G_N_ELEMENTS (committed); i++)
+    g_free (cdirs[i]);
+  g_free (tiny);
+  return rc;
 }
