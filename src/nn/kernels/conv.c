@@ -175,6 +175,20 @@ conv_check_call (const char *op, const tl_conv_params *p, tl_shape4 xs,
   return TRUE;
 }
 
+/* Columns of the output handled per GEMM call: the im2col tile [k, nb] and
+ * the output tile [og, nb] then stay in L2 between im2col, GEMM and the
+ * bias/activation epilogue, instead of streaming through memory three
+ * times. Tuned with tests/nn/kernels/bench-conv. */
+static int64_t
+column_tile (int64_t k, int64_t og, int64_t ohw)
+{
+  const char *env = g_getenv ("TL_CONV_TILE_FLOATS");
+  const int64_t budget = env ? g_ascii_strtoll (env, NULL, 10) : 65536;
+  int64_t nb = budget / MAX (k, og) * tl_kernels_get_threads ();
+  nb = MAX (nb, 256);
+  return nb >= ohw ? ohw : nb;
+}
+
 /* ---- depthwise: one (n, c) plane per task */
 
 typedef struct
@@ -288,24 +302,31 @@ tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
   const int64_t hw = xs.h * xs.w, ohw = ys.h * ys.w;
   const int64_t k = cg * p->kernel_h * p->kernel_w;
   const gboolean pw = is_pointwise (p);
+  const int64_t nb = column_tile (k, og, ohw);
   for (int64_t n = 0; n < xs.n; n++)
     for (int64_t g = 0; g < G; g++)
       {
         const float *xg = x + (n * xs.c + g * cg) * hw;
         const float *wg = w + g * og * k;
         float *yg = y + (n * ys.c + g * og) * ohw;
-        const float *cols = xg;
-        if (!pw)
+        for (int64_t j0 = 0; j0 < ohw; j0 += nb)
           {
-            tl_k_im2col (xg, cg, xs.h, xs.w, p, ys.h, ys.w, scratch);
-            cols = scratch;
+            const int64_t nc = MIN (nb, ohw - j0);
+            const float *cols = xg + j0;
+            int64_t ldb = hw;
+            if (!pw)
+              {
+                tl_k_im2col_cols (xg, cg, xs.h, xs.w, p, ys.h, ys.w, j0, j0 + nc, scratch);
+                cols = scratch;
+                ldb = nc;
+              }
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, og, nc, k, 1.0f, wg, k,
+                         cols, ldb, 0.0f, yg + j0, ohw);
+            /* the tile is still in cache: bias and activation now */
+            for (int64_t o = 0; o < og; o++)
+              tl_k_bias_act (yg + o * ohw + j0, nc, bias ? bias[g * og + o] : 0.0f, act);
           }
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, og, ohw, k, 1.0f,
-                     wg, k, cols, ohw, 0.0f, yg, ohw);
       }
-  for (int64_t n = 0; n < ys.n; n++)
-    for (int64_t o = 0; o < ys.c; o++)
-      tl_k_bias_act (y + (n * ys.c + o) * ohw, ohw, bias ? bias[o] : 0.0f, act);
   return TRUE;
 }
 

@@ -6,40 +6,55 @@
 #include <string.h>
 
 void
-tl_k_im2col (const float *x, int64_t channels, int64_t in_h, int64_t in_w,
-             const tl_conv_params *p, int64_t out_h, int64_t out_w, float *col)
+tl_k_im2col_cols (const float *x, int64_t channels, int64_t in_h, int64_t in_w,
+                  const tl_conv_params *p, int64_t out_h, int64_t out_w, int64_t j0,
+                  int64_t j1, float *col)
 {
   const int64_t kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
-  const int64_t plane = out_h * out_w;
+  const int64_t nc = j1 - j0;
+  const int64_t oh_first = j0 / out_w, oh_last = (j1 - 1) / out_w;
   for (int64_t c = 0; c < channels; c++)
     for (int64_t ki = 0; ki < kh; ki++)
       for (int64_t kj = 0; kj < kw; kj++)
         {
-          float *row = col + ((c * kh + ki) * kw + kj) * plane;
+          float *row = col + ((c * kh + ki) * kw + kj) * nc;
           const int64_t off_w = kj * p->dilation_w - p->pad_left;
           const int64_t off_h = ki * p->dilation_h - p->pad_top;
           int64_t lo, hi, oh_lo, oh_hi;
           tl_k_valid_range (off_w, sw, in_w, out_w, &lo, &hi);
           tl_k_valid_range (off_h, p->stride_h, in_h, out_h, &oh_lo, &oh_hi);
-          if (oh_lo > 0)
-            memset (row, 0, sizeof (float) * oh_lo * out_w);
-          for (int64_t oh = oh_lo; oh < oh_hi; oh++)
+          for (int64_t oh = oh_first; oh <= oh_last; oh++)
             {
-              float *r = row + oh * out_w;
+              /* this output row's columns [a, b) inside [j0, j1); t[ow - a]
+               * is column oh * out_w + ow of the tile */
+              const int64_t base = oh * out_w;
+              const int64_t a = MAX (j0 - base, 0), b = MIN (j1 - base, out_w);
+              float *t = row + (base + a - j0);
+              if (oh < oh_lo || oh >= oh_hi)
+                {
+                  memset (t, 0, sizeof (float) * (b - a));
+                  continue;
+                }
               const float *src = x + (c * in_h + oh * p->stride_h + off_h) * in_w;
-              if (lo > 0)
-                memset (r, 0, sizeof (float) * lo);
+              const int64_t l = CLAMP (lo, a, b), h = CLAMP (hi, l, b);
+              if (l > a)
+                memset (t, 0, sizeof (float) * (l - a));
               if (sw == 1)
-                memcpy (r + lo, src + lo + off_w, sizeof (float) * (hi - lo));
+                memcpy (t + (l - a), src + l + off_w, sizeof (float) * (h - l));
               else
-                for (int64_t ow = lo; ow < hi; ow++)
-                  r[ow] = src[ow * sw + off_w];
-              if (hi < out_w)
-                memset (r + hi, 0, sizeof (float) * (out_w - hi));
+                for (int64_t ow = l; ow < h; ow++)
+                  t[ow - a] = src[ow * sw + off_w];
+              if (b > h)
+                memset (t + (h - a), 0, sizeof (float) * (b - h));
             }
-          if (oh_hi < out_h)
-            memset (row + oh_hi * out_w, 0, sizeof (float) * (out_h - oh_hi) * out_w);
         }
+}
+
+void
+tl_k_im2col (const float *x, int64_t channels, int64_t in_h, int64_t in_w,
+             const tl_conv_params *p, int64_t out_h, int64_t out_w, float *col)
+{
+  tl_k_im2col_cols (x, channels, in_h, in_w, p, out_h, out_w, 0, out_h * out_w, col);
 }
 
 void
