@@ -183,7 +183,7 @@ static int64_t
 column_tile (int64_t k, int64_t og, int64_t ohw)
 {
   const char *env = g_getenv ("TL_CONV_TILE_FLOATS");
-  const int64_t budget = env ? g_ascii_strtoll (env, NULL, 10) : 65536;
+  const int64_t budget = env ? g_ascii_strtoll (env, NULL, 10) : 16384;
   int64_t nb = budget / MAX (k, og) * tl_kernels_get_threads ();
   nb = MAX (nb, 256);
   return nb >= ohw ? ohw : nb;
