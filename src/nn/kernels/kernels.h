@@ -344,7 +344,10 @@ tl_resize_params tl_resize_default_params (void);
 tl_resize_params tl_resize_upsample_params (tl_resize_mode mode,
                                             double scale_h, double scale_w);
 
-/* y (ys: same N, C as xs, any H, W >= 1) = resize(x). */
+/* y (ys: same N, C as xs, any H, W >= 1) = resize(x). An axis whose
+ * size and scale stay the same is copied (ONNX Runtime's behaviour; it only
+ * differs from the formula for tf_half_pixel_for_nn). Source coordinates
+ * are computed in double; linear taps outside [0, in-1] repeat the edge. */
 gboolean tl_resize_forward (const tl_resize_params *p,
                             const float *x, tl_shape4 xs,
                             float *y, tl_shape4 ys, GError **error);

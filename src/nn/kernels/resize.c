@@ -72,8 +72,18 @@ axis_fill (const tl_resize_params *p, double scale, int64_t in, int64_t out,
 {
   if (scale <= 0.0)
     scale = (double) out / (double) in;
+  /* An axis that keeps its size at scale 1 is copied, as ONNX Runtime does.
+   * Every mode's formula gives the identity there too, except
+   * tf_half_pixel_for_nn, whose half-pixel shift would move it by one. */
+  const gboolean identity = scale == 1.0 && in == out;
   for (int64_t o = 0; o < out; o++)
     {
+      if (identity)
+        {
+          t->i0[o] = t->i1[o] = o;
+          t->l[o] = 0.0f;
+          continue;
+        }
       double x = source_coord (p->coord, o, scale, in, out);
       if (p->mode == TL_RESIZE_NEAREST)
         {

@@ -459,6 +459,10 @@ def resize_ref(x, mode, coord, nearest, scales, out_hw):
     y = np.zeros((n, c, ho, wo))
 
     def taps(o, scale, n_in, n_out):
+        if scale == 1.0 and n_in == n_out:
+            # ONNX Runtime copies an axis whose scale is 1 (checked below);
+            # the formula agrees except for tf_half_pixel_for_nn's shift
+            return [(o, 1.0)]
         v = src_coord(coord, o, scale, n_in, n_out)
         if mode == "nearest":
             return [(min(max(round_nearest(nearest, v), 0), n_in - 1), 1.0)]
@@ -571,6 +575,141 @@ def make_norm():
     wr.close()
 
 
+# ------------------------------------------- ONNX Runtime cross-check
+
+def ort_crosscheck():
+    """Runs every forward case as a single-op ONNX model in ONNX Runtime
+    (npm onnxruntime-node, tools/ref) and asserts it agrees with the NumPy
+    reference, so the references encode ONNX semantics as ORT implements
+    them (ceil_mode, count_include_pad, every Resize mode ...). Skipped
+    with a note when node or tools/ref/node_modules is missing."""
+    import subprocess
+    import tempfile
+    import onnx
+    from onnx import TensorProto, helper
+
+    root = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
+    mods = os.path.join(root, "tools", "ref", "node_modules")
+    if not shutil.which("node") or not os.path.isdir(os.path.join(mods, "onnxruntime-node")):
+        print("note: ONNX Runtime cross-check skipped (run npm ci in tools/ref)")
+        return
+    tmp = tempfile.mkdtemp(prefix="tl-ort-")
+    manifest, expected = [], []
+
+    def load(case, key):
+        return np.load(os.path.join(HERE, case["tensors"][key]))
+
+    def emit(name, nodes, inputs, y, opset, inits=()):
+        """inputs: list of (onnx name, array); y: expected output."""
+        vis = []
+        entries = []
+        for (nm, arr) in inputs:
+            is_i64 = nm.endswith("_i64")
+            vis.append(helper.make_tensor_value_info(
+                nm, TensorProto.INT64 if is_i64 else TensorProto.FLOAT, list(arr.shape)))
+            fn = f"{name}.{nm}.bin"
+            np.ascontiguousarray(arr, np.int64 if is_i64 else np.float32).tofile(os.path.join(tmp, fn))
+            entries.append({"name": nm, "file": fn, "dims": list(arr.shape)})
+        out = helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)
+        graph = helper.make_graph(nodes, name, vis, [out], initializer=list(inits))
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        model.ir_version = 8
+        onnx.save(model, os.path.join(tmp, name + ".onnx"))
+        manifest.append({"model": name + ".onnx", "inputs": entries, "output_file": name + ".out"})
+        expected.append((name, y))
+
+    def act_nodes(act, src):
+        if act == "relu":
+            return [helper.make_node("Relu", [src], ["Y"])]
+        if act == "clip":
+            return [helper.make_node("Clip", [src, "lo", "hi"], ["Y"])]
+        if act == "hardswish":
+            return [helper.make_node("HardSwish", [src], ["Y"])]
+        return []
+
+    clip_inits = [helper.make_tensor("lo", TensorProto.FLOAT, [], [0.0]),
+                  helper.make_tensor("hi", TensorProto.FLOAT, [], [6.0])]
+    for kernel in ("conv", "conv_transpose"):
+        for c in json.load(open(os.path.join(HERE, kernel, "cases.json")))["cases"]:
+            p = c["params"]
+            x, w, y = load(c, "x"), load(c, "w"), load(c, "y")
+            ins = [("X", x), ("W", w)]
+            if "b" in c["tensors"]:
+                ins.append(("B", load(c, "b")))
+            attrs = dict(kernel_shape=list(w.shape[2:]), strides=p["strides"],
+                         dilations=p["dilations"], pads=p["pads"], group=p["groups"])
+            if kernel == "conv_transpose":
+                attrs["output_padding"] = p["output_padding"]
+            tail = act_nodes(p["act"], "Z")
+            node = helper.make_node("Conv" if kernel == "conv" else "ConvTranspose",
+                                    [n for n, _ in ins], ["Z" if tail else "Y"], **attrs)
+            emit(f"{kernel}_{c['name']}", [node] + tail, ins, y, 17,
+                 clip_inits if p["act"] == "clip" else ())
+    for c in json.load(open(os.path.join(HERE, "pool", "cases.json")))["cases"]:
+        p = c["params"]
+        x, y = load(c, "x"), load(c, "y")
+        if p["kind"].startswith("global"):
+            op = "GlobalMaxPool" if p["kind"] == "global_max" else "GlobalAveragePool"
+            emit("pool_" + c["name"], [helper.make_node(op, ["X"], ["Y"])], [("X", x)], y, 19)
+            continue
+        attrs = dict(kernel_shape=p["kernel"], strides=p["strides"], dilations=p["dilations"],
+                     pads=p["pads"], ceil_mode=p["ceil_mode"])
+        if p["kind"] == "avg":
+            attrs["count_include_pad"] = p["count_include_pad"]
+        op = "MaxPool" if p["kind"] == "max" else "AveragePool"
+        emit("pool_" + c["name"], [helper.make_node(op, ["X"], ["Y"], **attrs)], [("X", x)], y, 19)
+    for c in json.load(open(os.path.join(HERE, "resize", "cases.json")))["cases"]:
+        p = c["params"]
+        x, y = load(c, "x"), load(c, "y")
+        attrs = dict(mode=p["mode"], coordinate_transformation_mode=p["coord"],
+                     nearest_mode=p["nearest"])
+        roi = helper.make_tensor("roi", TensorProto.FLOAT, [0], [])
+        if p["scales"][0] > 0:
+            sc = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1] + p["scales"])
+            node = helper.make_node("Resize", ["X", "roi", "scales"], ["Y"], **attrs)
+            emit("resize_" + c["name"], [node], [("X", x)], y, 11, [roi, sc])
+        else:
+            sc = helper.make_tensor("scales", TensorProto.FLOAT, [0], [])
+            sz = helper.make_tensor("sizes", TensorProto.INT64, [4], list(y.shape))
+            node = helper.make_node("Resize", ["X", "roi", "scales", "sizes"], ["Y"], **attrs)
+            emit("resize_" + c["name"], [node], [("X", x)], y, 11, [roi, sc, sz])
+    for c in json.load(open(os.path.join(HERE, "gemm", "cases.json")))["cases"]:
+        p = c["params"]
+        ins = [("A", load(c, "a")), ("B", load(c, "b"))]
+        if "c" in c["tensors"]:
+            ins.append(("C", load(c, "c")))
+        node = helper.make_node("Gemm", [n for n, _ in ins], ["Y"], alpha=p["alpha"], beta=p["beta"],
+                                transA=p["trans_a"], transB=p["trans_b"])
+        emit("gemm_" + c["name"], [node], ins, load(c, "y"), 13)
+    for c in json.load(open(os.path.join(HERE, "matmul", "cases.json")))["cases"]:
+        node = helper.make_node("MatMul", ["A", "B"], ["Y"])
+        emit("matmul_" + c["name"], [node], [("A", load(c, "a")), ("B", load(c, "b"))],
+             load(c, "y"), 13)
+    for c in json.load(open(os.path.join(HERE, "norm", "cases.json")))["cases"]:
+        p = c["params"]
+        if p["kind"] == "softmax":
+            node = helper.make_node("Softmax", ["X"], ["Y"], axis=1)
+            emit("norm_" + c["name"], [node], [("X", load(c, "x"))], load(c, "y"), 13)
+        elif p["kind"] == "batchnorm":
+            ins = [("X", load(c, "x"))] + [(k, load(c, k.lower())) for k in ("gamma", "beta", "mean", "var")]
+            node = helper.make_node("BatchNormalization", [n for n, _ in ins], ["Y"], epsilon=p["eps"])
+            emit("norm_" + c["name"], [node], ins, load(c, "y"), 15)
+    with open(os.path.join(tmp, "manifest.json"), "w") as f:
+        json.dump(manifest, f)
+    env = dict(os.environ, NODE_PATH=mods)
+    subprocess.run(["node", os.path.join(HERE, "run-ort.js"), tmp], check=True, env=env)
+    worst, bad = 0.0, []
+    for (name, y) in expected:
+        got = np.fromfile(os.path.join(tmp, name + ".out"), np.float32).reshape(y.shape)
+        err = np.linalg.norm(got - y.astype(np.float64)) / max(np.linalg.norm(y), 1e-30)
+        if err > 1e-5:
+            bad.append(f"{name} ({err:.3g})")
+        worst = max(worst, err)
+    assert not bad, "ONNX Runtime differs from the reference: " + ", ".join(bad)
+    shutil.rmtree(tmp)
+    print(f"ONNX Runtime agrees on {len(expected)} forward cases (worst rel L2 {worst:.2g})")
+
+
 if __name__ == "__main__":
     make_conv()
     make_conv_transpose()
@@ -579,3 +718,4 @@ if __name__ == "__main__":
     make_pool()
     make_resize()
     make_norm()
+    ort_crosscheck()
