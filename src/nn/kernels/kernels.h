@@ -323,6 +323,10 @@ typedef enum
   TL_RESIZE_ROUND_PREFER_CEIL,
   TL_RESIZE_FLOOR,
   TL_RESIZE_CEIL,
+  /* ONNX Runtime's rule for Upsample-7/9 and Resize-10 (opsets that have no
+   * nearest_mode): floor on an axis that is upsampled (scale >= 1), ceil on
+   * one that is downsampled. */
+  TL_RESIZE_SIMPLE,
 } tl_resize_nearest;
 
 typedef struct
@@ -339,8 +343,9 @@ typedef struct
 /* nearest, half_pixel, round_prefer_floor, scales from sizes (ONNX defaults). */
 tl_resize_params tl_resize_default_params (void);
 
-/* ONNX Upsample (opset 7/9) and Resize-10 semantics: asymmetric coordinates,
- * nearest rounds down (floor), linear is bilinear; given scales. */
+/* ONNX Upsample (opset 7/9) and Resize-10 as ONNX Runtime runs them:
+ * asymmetric coordinates, nearest rounds with TL_RESIZE_SIMPLE, linear is
+ * bilinear; the scales are given (out = floor(in * scale)). */
 tl_resize_params tl_resize_upsample_params (tl_resize_mode mode,
                                             double scale_h, double scale_w);
 

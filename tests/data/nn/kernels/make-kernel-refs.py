@@ -438,7 +438,10 @@ def src_coord(mode, o, scale, n_in, n_out):
     raise ValueError(mode)
 
 
-def round_nearest(mode, v):
+def round_nearest(mode, v, scale):
+    if mode == "simple":
+        # ONNX Runtime's Upsample / Resize-10 (observed, see ort_crosscheck)
+        return math.ceil(v) if scale < 1 else math.floor(v)
     if mode == "round_prefer_floor":
         return math.floor(v) if v == math.floor(v) + 0.5 else round(v)
     if mode == "round_prefer_ceil":
@@ -465,7 +468,7 @@ def resize_ref(x, mode, coord, nearest, scales, out_hw):
             return [(o, 1.0)]
         v = src_coord(coord, o, scale, n_in, n_out)
         if mode == "nearest":
-            return [(min(max(round_nearest(nearest, v), 0), n_in - 1), 1.0)]
+            return [(min(max(round_nearest(nearest, v, scale), 0), n_in - 1), 1.0)]
         i0 = math.floor(v)
         lam = v - i0
         edge = lambda i: min(max(i, 0), n_in - 1)  # edge padding
@@ -520,6 +523,20 @@ def make_resize():
                 wr.add(name, {"mode": "linear", "coord": coord, "nearest": "floor",
                               "scales": list(sc), "out": list(oo)},
                        {"x": x, "y": y, "dy": dy, "dx": dx})
+    # Upsample-9 / Resize-10 (scales given, asymmetric, "simple" rounding)
+    for (name, op, mode, xs, sc) in [("upsample9_nearest", "Upsample", "nearest", (1, 2, 4, 5), (2.5, 1.5)),
+                                     ("upsample9_linear", "Upsample", "linear", (1, 2, 4, 5), (2.0, 3.0)),
+                                     ("resize10_nearest_down", "Resize10", "nearest", (1, 2, 10, 9), (0.6, 0.35)),
+                                     ("resize10_nearest_mixed", "Resize10", "nearest", (2, 1, 5, 10), (2.0, 0.6)),
+                                     ("resize10_linear_down", "Resize10", "linear", (1, 2, 10, 7), (0.6, 0.5))]:
+        x = rand(*xs)
+        o = (int(xs[2] * sc[0]), int(xs[3] * sc[1]))
+        y = resize_ref(x, mode, "asymmetric", "simple", sc, o)
+        dy = rand(*y.shape)
+        dx = vjp_linear(lambda e: resize_ref(e, mode, "asymmetric", "simple", sc, o), x, dy)
+        wr.add(name, {"mode": mode, "coord": "asymmetric", "nearest": "simple",
+                      "scales": list(sc), "out": list(o), "legacy_op": op},
+               {"x": x, "y": y, "dy": dy, "dx": dx})
     # torch's "nearest" is asymmetric + floor (ONNX Upsample): check the reference
     x = rand(1, 2, 4, 5)
     close(resize_ref(x, "nearest", "asymmetric", "floor", (0, 0), (8, 10)),
@@ -664,7 +681,12 @@ def ort_crosscheck():
         attrs = dict(mode=p["mode"], coordinate_transformation_mode=p["coord"],
                      nearest_mode=p["nearest"])
         roi = helper.make_tensor("roi", TensorProto.FLOAT, [0], [])
-        if p["scales"][0] > 0:
+        if "legacy_op" in p:
+            sc = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1] + p["scales"])
+            op, opset = ("Upsample", 9) if p["legacy_op"] == "Upsample" else ("Resize", 10)
+            node = helper.make_node(op, ["X", "scales"], ["Y"], mode=p["mode"])
+            emit("resize_" + c["name"], [node], [("X", x)], y, opset, [sc])
+        elif p["scales"][0] > 0:
             sc = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1] + p["scales"])
             node = helper.make_node("Resize", ["X", "roi", "scales"], ["Y"], **attrs)
             emit("resize_" + c["name"], [node], [("X", x)], y, 11, [roi, sc])
