@@ -189,98 +189,6 @@ column_tile (int64_t k, int64_t og, int64_t ohw)
   return nb >= ohw ? ohw : nb;
 }
 
-/* ---- depthwise: one (n, c) plane per task */
-
-typedef struct
-{
-  const tl_conv_params *p;
-  const float *x, *w, *bias;
-  float *y;
-  tl_shape4 xs, ys;
-  tl_activation act;
-} dw_ctx;
-
-static void
-dw_forward_planes (void *data, int64_t begin, int64_t end)
-{
-  const dw_ctx *c = data;
-  const tl_conv_params *p = c->p;
-  const int64_t H = c->xs.h, W = c->xs.w, Ho = c->ys.h, Wo = c->ys.w;
-  const int64_t kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
-  for (int64_t pl = begin; pl < end; pl++)
-    {
-      const int64_t ch = pl % c->xs.c;
-      const float *x = c->x + pl * H * W;
-      const float *wk = c->w + ch * kh * kw;
-      float *y = c->y + pl * Ho * Wo;
-      memset (y, 0, sizeof (float) * Ho * Wo);
-      for (int64_t ki = 0; ki < kh; ki++)
-        {
-          const int64_t off_h = ki * p->dilation_h - p->pad_top;
-          int64_t oh_lo, oh_hi;
-          tl_k_valid_range (off_h, p->stride_h, H, Ho, &oh_lo, &oh_hi);
-          for (int64_t kj = 0; kj < kw; kj++)
-            {
-              const int64_t off_w = kj * p->dilation_w - p->pad_left;
-              const float wv = wk[ki * kw + kj];
-              int64_t lo, hi;
-              tl_k_valid_range (off_w, sw, W, Wo, &lo, &hi);
-              for (int64_t oh = oh_lo; oh < oh_hi; oh++)
-                {
-                  const float *xr = x + (oh * p->stride_h + off_h) * W;
-                  float *yr = y + oh * Wo;
-                  if (sw == 1)
-                    for (int64_t ow = lo; ow < hi; ow++)
-                      yr[ow] += wv * xr[ow + off_w];
-                  else
-                    for (int64_t ow = lo; ow < hi; ow++)
-                      yr[ow] += wv * xr[ow * sw + off_w];
-                }
-            }
-        }
-      tl_k_bias_act (y, Ho * Wo, c->bias ? c->bias[ch] : 0.0f, c->act);
-    }
-}
-
-/* dx plane = adjoint of the depthwise plane conv: scatter w * dy. Here x is
- * dy (ys) and y is dx (xs). */
-static void
-dw_backward_planes (void *data, int64_t begin, int64_t end)
-{
-  const dw_ctx *c = data;
-  const tl_conv_params *p = c->p;
-  const int64_t H = c->xs.h, W = c->xs.w, Ho = c->ys.h, Wo = c->ys.w;
-  const int64_t kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
-  for (int64_t pl = begin; pl < end; pl++)
-    {
-      const int64_t ch = pl % c->xs.c;
-      const float *dy = c->x + pl * Ho * Wo;
-      const float *wk = c->w + ch * kh * kw;
-      float *dx = c->y + pl * H * W;
-      memset (dx, 0, sizeof (float) * H * W);
-      for (int64_t ki = 0; ki < kh; ki++)
-        {
-          const int64_t off_h = ki * p->dilation_h - p->pad_top;
-          int64_t oh_lo, oh_hi;
-          tl_k_valid_range (off_h, p->stride_h, H, Ho, &oh_lo, &oh_hi);
-          for (int64_t kj = 0; kj < kw; kj++)
-            {
-              const int64_t off_w = kj * p->dilation_w - p->pad_left;
-              const float wv = wk[ki * kw + kj];
-              int64_t lo, hi;
-              tl_k_valid_range (off_w, sw, W, Wo, &lo, &hi);
-              for (int64_t oh = oh_lo; oh < oh_hi; oh++)
-                {
-                  float *xr = dx + (oh * p->stride_h + off_h) * W;
-                  const float *yr = dy + oh * Wo;
-                  for (int64_t ow = lo; ow < hi; ow++)
-                    xr[ow * sw + off_w] += wv * yr[ow];
-                }
-            }
-        }
-    }
-}
-
 gboolean
 tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
                    const float *w, tl_shape4 ws, const float *bias,
@@ -293,8 +201,7 @@ tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
 
   if (is_depthwise (p, xs, ys))
     {
-      dw_ctx c = { p, x, w, bias, y, xs, ys, act };
-      tl_k_parallel (xs.n * xs.c, dw_forward_planes, &c);
+      tl_k_depthwise_forward (p, x, xs, w, bias, act, y, ys);
       return TRUE;
     }
 
@@ -341,8 +248,7 @@ tl_conv2d_backward_input (const tl_conv_params *p, const float *dy, tl_shape4 ys
 
   if (is_depthwise (p, xs, ys))
     {
-      dw_ctx c = { p, dy, w, NULL, dx, xs, ys, { TL_ACT_NONE, 0, 0 } };
-      tl_k_parallel (xs.n * xs.c, dw_backward_planes, &c);
+      tl_k_depthwise_backward (p, dy, ys, w, dx, xs);
       return TRUE;
     }
 

@@ -67,3 +67,10 @@ void tl_k_im2col_cols (const float *x, int64_t channels, int64_t in_h, int64_t i
 void tl_k_col2im (const float *col, int64_t channels, int64_t in_h, int64_t in_w,
                   const tl_conv_params *p, int64_t out_h, int64_t out_w,
                   float *x);
+
+/* Depthwise conv on all (n, c) planes (shapes already validated). */
+void tl_k_depthwise_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
+                             const float *w, const float *bias, tl_activation act,
+                             float *y, tl_shape4 ys);
+void tl_k_depthwise_backward (const tl_conv_params *p, const float *dy, tl_shape4 ys,
+                              const float *w, float *dx, tl_shape4 xs);
