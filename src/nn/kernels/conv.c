@@ -175,17 +175,21 @@ conv_check_call (const char *op, const tl_conv_params *p, tl_shape4 xs,
   return TRUE;
 }
 
-/* Columns of the output handled per GEMM call: the im2col tile [k, nb] and
- * the output tile [og, nb] then stay in L2 between im2col, GEMM and the
- * bias/activation epilogue, instead of streaming through memory three
- * times. Tuned with tests/nn/kernels/bench-conv. */
+/* Columns of the output handled per GEMM call. One thread: tiles of about
+ * 16K floats, so the im2col tile and the output tile stay in L2 between
+ * im2col, GEMM and the bias/activation epilogue instead of streaming
+ * through memory three times (tuned with tests/nn/kernels/bench-conv).
+ * Several threads: one GEMM per (n, group), because every OpenBLAS call
+ * wakes and joins its worker threads, and many short calls cost more than
+ * the cache saves (badly so on a loaded machine). */
 static int64_t
 column_tile (int64_t k, int64_t og, int64_t ohw)
 {
+  if (tl_kernels_get_threads () > 1)
+    return ohw;
   const char *env = g_getenv ("TL_CONV_TILE_FLOATS");
   const int64_t budget = env ? g_ascii_strtoll (env, NULL, 10) : 16384;
-  int64_t nb = budget / MAX (k, og) * tl_kernels_get_threads ();
-  nb = MAX (nb, 256);
+  const int64_t nb = MAX (budget / MAX (k, og), 256);
   return nb >= ohw ? ohw : nb;
 }
 
