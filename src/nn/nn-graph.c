@@ -295,17 +295,34 @@ fold_node (tl_net *net, tl_node *node, GError **error)
   return TRUE;
 }
 
-/* Folded constants may not exceed this many elements: a graph that asks
- * for more at load time (ConstantOfShape with a huge shape) is refused. */
-#define TL_FOLD_MAX_NUMEL ((int64_t) 1 << 28)
+/* A folded constant may not exceed 16 M elements or the size of all the
+ * file's initializers together, whichever is larger: a tiny file that asks
+ * for a huge constant at load time (ConstantOfShape, Expand) is refused
+ * before anything is allocated. */
+static int64_t
+fold_limit (const tl_net *net)
+{
+  int64_t total = 0;
+  for (guint i = 0; i < net->values->len; i++)
+    if (NV (net, i)->cdata && NV (net, i)->producer < 0)
+      total += NV (net, i)->numel;
+  return MAX ((int64_t) 1 << 24, total);
+}
 
 static gboolean
 infer_all (tl_net *net, GError **error)
 {
+  int64_t limit = fold_limit (net);
   for (int s = 0; s < net->n_order; s++)
     {
       tl_node *node = &net->nodes[net->order[s]];
       gboolean all_const = TRUE;
+      int need = MAX (node->op->n_in_min, 1);
+      for (int k = 0; k < need; k++)
+        if (k >= node->n_in || node->in[k] < 0)
+          return tl_node_fail (error, node, "needs at least %d inputs", need);
+      if (node->n_out < 1 || node->out[0] < 0)
+        return tl_node_fail (error, node, "has no output");
       for (int k = 0; k < node->n_in; k++)
         if (node->in[k] >= 0)
           {
@@ -326,7 +343,7 @@ infer_all (tl_net *net, GError **error)
             tl_value *v = OUT (node, k);
             if (!v->known || v->numel < 0 || v->numel > TL_TENSOR_MAX_NUMEL)
               return tl_node_fail (error, node, "output '%s' has an invalid or too large size", v->name);
-            if (all_const && v->numel > TL_FOLD_MAX_NUMEL)
+            if (all_const && v->numel > limit)
               return tl_node_fail (error, node, "constant output '%s' is too large", v->name);
           }
       if (all_const && !fold_node (net, node, error))

@@ -111,6 +111,8 @@ struct tl_op {
                         GError **error);
   /* Reads only its inputs' shapes (Shape): always folded at load time. */
   gboolean shape_only;
+  /* Inputs 0..n_in_min-1 must be present (0 means 1). */
+  int n_in_min;
 };
 
 const tl_op *tl_op_lookup (const char *op_type);
