@@ -146,6 +146,20 @@ check_model (gconstpointer data)
   tl_tensor_free (v);
 
   tl_net_result_free (r);
+
+  /* a backward run tapping only the target keeps only what follows it, and
+   * gives the same gradient */
+  r = tl_net_run (net, (const tl_tensor *const *) &x, 1, &target, 1, TL_NET_RUN_BACKWARD,
+                  &error);
+  g_assert_no_error (error);
+  g_assert_null (tl_net_result_get (r, taps[nt]));
+  g = tl_net_result_grad_logit (r, target, out, cls, &error);
+  g_assert_no_error (error);
+  want = load_npy (dir, "grad-logit.npy");
+  assert_close ("d logit / d target (target tapped alone) vs PyTorch", g, want, TOL);
+  tl_tensor_free (want);
+  tl_tensor_free (g);
+  tl_net_result_free (r);
   tl_tensor_free (x);
   g_free (taps);
   tl_net_free (net);
