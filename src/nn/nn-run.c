@@ -142,6 +142,17 @@ check_inputs (const tl_net *net, const tl_tensor *const *inputs, int n_inputs, G
   return TRUE;
 }
 
+/* Variadic ops re-read later inputs after writing: no in-place if input 0
+ * comes again. */
+static gboolean
+reads_twice (const tl_node *node, int vi)
+{
+  for (int k = 1; k < node->n_in; k++)
+    if (node->in[k] == vi)
+      return TRUE;
+  return FALSE;
+}
+
 static tl_tensor *
 result_view (tl_net_result *r, int vi, const float *data)
 {
@@ -301,7 +312,7 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
             }
           if (k == 0 && node->op->inplace && s < bwd_from && !NV (net, x0)->cdata && !keep[x0]
               && NV (net, x0)->last_use == s && cur[x0]->refs == 1 && !cur[x0]->foreign
-              && NV (net, x0)->numel == v->numel)
+              && NV (net, x0)->numel == v->numel && !reads_twice (node, x0))
             {
               cur[vi] = cur[x0];
               cur[vi]->refs++;

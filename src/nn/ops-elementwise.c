@@ -395,9 +395,11 @@ bin_backward (const tl_op_ctx *c, const float *const *dout, float *const *din, G
 #define UNARY_OP(NAME, INFER) \
   { .name = NAME, .infer = INFER, .forward = unary_forward, .inplace = TRUE, \
     .backward = unary_backward }
+/* In place is safe: each output element reads only the same-index element
+ * of input 0 (the runtime requires input 0 to have the output's size). */
 #define BIN_OP(NAME, INFER, CONST) \
   { .name = NAME, .infer = INFER, .forward = bin_forward, .const_inputs = CONST, \
-    .backward = bin_backward }
+    .inplace = TRUE, .backward = bin_backward }
 
 const tl_op tl_ops_elementwise[] = {
   UNARY_OP ("Relu", relu_infer),
