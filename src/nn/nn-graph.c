@@ -295,17 +295,34 @@ fold_node (tl_net *net, tl_node *node, GError **error)
   return TRUE;
 }
 
-/* Folded constants may not exceed this many elements: a graph that asks
- * for more at load time (ConstantOfShape with a huge shape) is refused. */
-#define TL_FOLD_MAX_NUMEL ((int64_t) 1 << 28)
+/* A folded constant may not exceed 16 M elements or the size of all the
+ * file's initializers together, whichever is larger: a tiny file that asks
+ * for a huge constant at load time (ConstantOfShape, Expand) is refused
+ * before anything is allocated. */
+static int64_t
+fold_limit (const tl_net *net)
+{
+  int64_t total = 0;
+  for (guint i = 0; i < net->values->len; i++)
+    if (NV (net, i)->cdata && NV (net, i)->producer < 0)
+      total += NV (net, i)->numel;
+  return MAX ((int64_t) 1 << 24, total);
+}
 
 static gboolean
 infer_all (tl_net *net, GError **error)
 {
+  int64_t limit = fold_limit (net);
   for (int s = 0; s < net->n_order; s++)
     {
       tl_node *node = &net->nodes[net->order[s]];
       gboolean all_const = TRUE;
+      int need = MAX (node->op->n_in_min, 1);
+      for (int k = 0; k < need; k++)
+        if (k >= node->n_in || node->in[k] < 0)
+          return tl_node_fail (error, node, "needs at least %d inputs", need);
+      if (node->n_out < 1 || node->out[0] < 0)
+        return tl_node_fail (error, node, "has no output");
       for (int k = 0; k < node->n_in; k++)
         if (node->in[k] >= 0)
           {
@@ -325,8 +342,8 @@ infer_all (tl_net *net, GError **error)
           {
             tl_value *v = OUT (node, k);
             if (!v->known || v->numel < 0 || v->numel > TL_TENSOR_MAX_NUMEL)
-              return tl_node_fail (error, node, "output '%s' has an invalid size", v->name);
-            if (all_const && v->numel > TL_FOLD_MAX_NUMEL)
+              return tl_node_fail (error, node, "output '%s' has an invalid or too large size", v->name);
+            if (all_const && v->numel > limit)
               return tl_node_fail (error, node, "constant output '%s' is too large", v->name);
           }
       if (all_const && !fold_node (net, node, error))
@@ -407,6 +424,32 @@ fold_batchnorm (tl_net *net)
       y->producer = -1;
       y->n_consumers = 0;
       bn->live = FALSE;
+    }
+}
+
+/* Conv -> Relu/Clip becomes one Conv with a fused activation when the Conv
+ * output feeds nothing else (the pre-activation tensor then vanishes). */
+static void
+fuse_activations (tl_net *net)
+{
+  for (int s = 0; s < net->n_order; s++)
+    {
+      tl_node *act = &net->nodes[net->order[s]];
+      tl_activation a;
+      if (!act->live || act->n_in < 1 || act->in[0] < 0 || act->out[0] < 0
+          || !tl_unary_as_activation (act, &a))
+        continue;
+      tl_value *y = NV (net, act->in[0]);
+      if (y->producer < 0 || y->output_index >= 0 || y->n_consumers != 1)
+        continue;
+      tl_node *conv = &net->nodes[y->producer];
+      if (!conv->live || !tl_conv_fuse_activation (conv, a))
+        continue;
+      conv->out[0] = act->out[0];
+      NV (net, act->out[0])->producer = y->producer;
+      y->producer = -1;
+      y->n_consumers = 0;
+      act->live = FALSE;
     }
 }
 
@@ -508,6 +551,37 @@ is_global (const tl_net *net, const tl_node *node)
   return y->ndim < 4 || (y->ndim == 4 && y->shape[2] == 1 && y->shape[3] == 1);
 }
 
+/* Whether any explainable tensor is computed from node s's outputs: a
+ * global pool inside a squeeze-excite block feeds back into a feature map,
+ * so it is not the network's global pooling. */
+static gboolean
+feeds_feature_map (const tl_net *net, int s0)
+{
+  guint8 *reach = g_new0 (guint8, net->values->len);
+  const tl_node *g = &net->nodes[net->order[s0]];
+  gboolean found = FALSE;
+  for (int k = 0; k < g->n_out; k++)
+    if (g->out[k] >= 0)
+      reach[g->out[k]] = 1;
+  for (int s = s0 + 1; s < net->n_order && !found; s++)
+    {
+      const tl_node *node = &net->nodes[net->order[s]];
+      gboolean r = FALSE;
+      for (int k = 0; k < node->n_in; k++)
+        r |= node->in[k] >= 0 && reach[node->in[k]];
+      if (!r)
+        continue;
+      for (int k = 0; k < node->n_out; k++)
+        if (node->out[k] >= 0)
+          {
+            reach[node->out[k]] = 1;
+            found |= is_explainable (OUT (node, k));
+          }
+    }
+  g_free (reach);
+  return found;
+}
+
 static void
 build_infos (tl_net *net)
 {
@@ -519,7 +593,7 @@ build_infos (tl_net *net)
   for (int s = 0; s < net->n_order; s++)
     {
       tl_node *node = &net->nodes[net->order[s]];
-      if (global_at < 0 && is_global (net, node))
+      if (global_at < 0 && is_global (net, node) && !feeds_feature_map (net, s))
         global_at = net->n_infos;
       for (int k = 0; k < node->n_out; k++)
         if (node->out[k] >= 0)
@@ -566,6 +640,9 @@ tl_net_prepare (tl_net *net, GError **error)
   compact_order (net);
   count_uses (net);
   fold_batchnorm (net);
+  compact_order (net);
+  count_uses (net);
+  fuse_activations (net);
   compact_order (net);
   count_uses (net);
   if (!check_runtime_types (net, error))

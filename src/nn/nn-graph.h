@@ -111,6 +111,8 @@ struct tl_op {
                         GError **error);
   /* Reads only its inputs' shapes (Shape): always folded at load time. */
   gboolean shape_only;
+  /* Inputs 0..n_in_min-1 must be present (0 means 1). */
+  int n_in_min;
 };
 
 const tl_op *tl_op_lookup (const char *op_type);
@@ -152,6 +154,11 @@ gboolean       tl_node_set_error (GError **error, const tl_node *node, const cha
   G_GNUC_PRINTF (3, 4);
 /* Normalises a possibly negative axis against rank; FALSE if out of range. */
 gboolean       tl_axis_norm (int64_t axis, int rank, int *out);
+
+/* ---- fusion hooks of the op files ---- */
+#include "kernels.h"
+gboolean tl_unary_as_activation (const tl_node *node, tl_activation *act);
+gboolean tl_conv_fuse_activation (tl_node *conv, tl_activation act);
 
 /* ---- graph passes (nn-graph.c) ---- */
 /* Sorts, infers shapes, folds constants and BN; builds infos. */

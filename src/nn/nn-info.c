@@ -130,7 +130,8 @@ tl_net_peak_memory (const tl_net *net, const char *const *taps, int n_taps)
           if (k == 0 && x0 >= 0 && owner[x0] >= 0
               && (node->op->alias
                   || (node->op->inplace && !keep[x0] && NV (net, x0)->last_use == s
-                      && refs[owner[x0]] == 1)))
+                      && refs[owner[x0]] == 1 && NV (net, x0)->input_index < 0
+                      && NV (net, x0)->numel == NV (net, vi)->numel)))
             {
               owner[vi] = owner[x0];
               refs[owner[vi]]++;

@@ -142,6 +142,17 @@ check_inputs (const tl_net *net, const tl_tensor *const *inputs, int n_inputs, G
   return TRUE;
 }
 
+/* Variadic ops re-read later inputs after writing: no in-place if input 0
+ * comes again. */
+static gboolean
+reads_twice (const tl_node *node, int vi)
+{
+  for (int k = 1; k < node->n_in; k++)
+    if (node->in[k] == vi)
+      return TRUE;
+  return FALSE;
+}
+
 static tl_tensor *
 result_view (tl_net_result *r, int vi, const float *data)
 {
@@ -200,6 +211,33 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
       keep[vi] = 1;
     }
 
+  /* A backward run keeps what the nodes from the earliest tap on read and
+   * write (their gradients may be needed); everything before it is freed
+   * as usual. */
+  int bwd_from = net->n_order;
+  if (bwd)
+    {
+      for (int i = 0; i < n_taps; i++)
+        {
+          const tl_value *v = NV (net, tl_net_value_index (net, taps[i]));
+          int at = 0;
+          for (int s = 0; s < net->n_order && v->producer >= 0; s++)
+            if (net->order[s] == v->producer)
+              at = s;
+          bwd_from = MIN (bwd_from, at);
+        }
+      for (int s = bwd_from; s < net->n_order; s++)
+        {
+          const tl_node *node = &net->nodes[net->order[s]];
+          for (int k = 0; k < node->n_in; k++)
+            if (node->in[k] >= 0)
+              keep[node->in[k]] = 1;
+          for (int k = 0; k < node->n_out; k++)
+            if (node->out[k] >= 0)
+              keep[node->out[k]] = 1;
+        }
+    }
+
   tl_net_result *r = g_new0 (tl_net_result, 1);
   r->net = net;
   r->flags = flags;
@@ -214,7 +252,7 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
       int vi = net->inputs[i];
       const tl_tensor *t = inputs[i];
       rbuf *b;
-      if (tl_tensor_is_contiguous (t) && !keep[vi] && !bwd)
+      if (tl_tensor_is_contiguous (t) && !keep[vi])
         {
           /* the caller's memory, read only: no copy */
           b = g_new0 (rbuf, 1);
@@ -272,9 +310,9 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
               out_stack[k] = NULL;
               continue;
             }
-          if (k == 0 && node->op->inplace && !bwd && !NV (net, x0)->cdata && !keep[x0]
+          if (k == 0 && node->op->inplace && s < bwd_from && !NV (net, x0)->cdata && !keep[x0]
               && NV (net, x0)->last_use == s && cur[x0]->refs == 1 && !cur[x0]->foreign
-              && NV (net, x0)->numel == v->numel)
+              && NV (net, x0)->numel == v->numel && !reads_twice (node, x0))
             {
               cur[vi] = cur[x0];
               cur[vi]->refs++;
@@ -301,25 +339,22 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
             }
         }
       /* release inputs read for the last time, and outputs nobody reads */
-      if (!bwd)
+      for (int k = 0; k < node->n_in; k++)
         {
-          for (int k = 0; k < node->n_in; k++)
+          int vi = node->in[k];
+          if (vi >= 0 && cur[vi] && !keep[vi] && NV (net, vi)->last_use == s)
             {
-              int vi = node->in[k];
-              if (vi >= 0 && cur[vi] && !keep[vi] && NV (net, vi)->last_use == s)
-                {
-                  buf_unref (net, cur[vi]);
-                  cur[vi] = NULL;
-                }
+              buf_unref (net, cur[vi]);
+              cur[vi] = NULL;
             }
-          for (int k = 0; k < node->n_out; k++)
+        }
+      for (int k = 0; k < node->n_out; k++)
+        {
+          int vi = node->out[k];
+          if (vi >= 0 && cur[vi] && !keep[vi] && NV (net, vi)->n_consumers == 0)
             {
-              int vi = node->out[k];
-              if (vi >= 0 && cur[vi] && !keep[vi] && NV (net, vi)->n_consumers == 0)
-                {
-                  buf_unref (net, cur[vi]);
-                  cur[vi] = NULL;
-                }
+              buf_unref (net, cur[vi]);
+              cur[vi] = NULL;
             }
         }
     }
@@ -329,7 +364,7 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
     {
       /* hand the kept buffers to the result */
       for (int vi = 0; vi < nv; vi++)
-        if (cur[vi] && (keep[vi] || bwd))
+        if (cur[vi] && keep[vi])
           {
             if (cur[vi]->foreign)
               {

@@ -2,6 +2,7 @@
  * variadic arithmetic, with their gradients. Integer versions of the
  * arithmetic exist only for load-time shape computations. */
 #include "nn-util.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -394,9 +395,11 @@ bin_backward (const tl_op_ctx *c, const float *const *dout, float *const *din, G
 #define UNARY_OP(NAME, INFER) \
   { .name = NAME, .infer = INFER, .forward = unary_forward, .inplace = TRUE, \
     .backward = unary_backward }
+/* In place is safe: each output element reads only the same-index element
+ * of input 0 (the runtime requires input 0 to have the output's size). */
 #define BIN_OP(NAME, INFER, CONST) \
   { .name = NAME, .infer = INFER, .forward = bin_forward, .const_inputs = CONST, \
-    .backward = bin_backward }
+    .inplace = TRUE, .backward = bin_backward }
 
 const tl_op tl_ops_elementwise[] = {
   UNARY_OP ("Relu", relu_infer),
@@ -418,3 +421,19 @@ const tl_op tl_ops_elementwise[] = {
   BIN_OP ("PRelu", prelu_infer, 0),
   { .name = NULL },
 };
+
+/* The kernels' fused form of a Relu or Clip node, for Conv fusion. */
+gboolean
+tl_unary_as_activation (const tl_node *node, tl_activation *act)
+{
+  if (node->op->forward != unary_forward || !node->p)
+    return FALSE;
+  const unary_p *p = node->p;
+  if (p->kind == U_RELU)
+    *act = (tl_activation) { TL_ACT_RELU, 0, 0 };
+  else if (p->kind == U_CLIP && p->a < p->b)
+    *act = (tl_activation) { TL_ACT_CLIP, p->a, p->b };
+  else
+    return FALSE;
+  return TRUE;
+}

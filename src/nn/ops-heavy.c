@@ -862,11 +862,11 @@ softmax_backward (const tl_op_ctx *c, const float *const *dout, float *const *di
 }
 
 const tl_op tl_ops_heavy[] = {
-  { .name = "Conv", .infer = conv_infer, .forward = conv_forward, .backward = conv_backward },
-  { .name = "ConvTranspose", .infer = convt_infer, .forward = convt_forward,
+  { .name = "Conv", .n_in_min = 2, .infer = conv_infer, .forward = conv_forward, .backward = conv_backward },
+  { .name = "ConvTranspose", .n_in_min = 2, .infer = convt_infer, .forward = convt_forward,
     .backward = convt_backward },
-  { .name = "Gemm", .infer = gemm_infer, .forward = gemm_forward, .backward = gemm_backward },
-  { .name = "MatMul", .infer = matmul_infer, .forward = matmul_forward,
+  { .name = "Gemm", .n_in_min = 2, .infer = gemm_infer, .forward = gemm_forward, .backward = gemm_backward },
+  { .name = "MatMul", .n_in_min = 2, .infer = matmul_infer, .forward = matmul_forward,
     .backward = matmul_backward },
   { .name = "MaxPool", .infer = maxpool_infer, .forward = pool_forward,
     .backward = pool_backward },
@@ -886,3 +886,16 @@ const tl_op tl_ops_heavy[] = {
     .backward = softmax_backward, .inplace = TRUE },
   { .name = NULL },
 };
+
+/* Lets Conv apply act itself (one pass over the output instead of two). */
+gboolean
+tl_conv_fuse_activation (tl_node *conv, tl_activation act)
+{
+  if (conv->op->forward != conv_forward || !conv->p)
+    return FALSE;
+  conv_p *p = conv->p;
+  if (p->act.kind != TL_ACT_NONE)
+    return FALSE;
+  p->act = act;
+  return TRUE;
+}

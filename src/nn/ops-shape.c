@@ -707,7 +707,6 @@ static gboolean
 split_backward (const tl_op_ctx *c, const float *const *dout, float *const *din,
                 GError **error)
 {
-  const tl_net *net = c->net;
   const axis_p *p = c->node->p;
   (void) error;
   if (din[0])
@@ -1078,7 +1077,7 @@ const tl_op tl_ops_shape[] = {
   { .name = "Shape", .infer = shape_infer, .forward = shape_forward, .shape_only = TRUE },
   { .name = "Cast", .infer = cast_infer, .forward = cast_forward, .backward = identity_backward },
   { .name = "ConstantOfShape", .infer = cos_infer, .forward = cos_forward, .const_inputs = 1 },
-  { .name = "Gather", .infer = gather_infer, .forward = gather_forward, .const_inputs = 2,
+  { .name = "Gather", .n_in_min = 2, .infer = gather_infer, .forward = gather_forward, .const_inputs = 2,
     .backward = gather_backward },
   { .name = "Identity", .infer = identity_infer, .alias = TRUE, .forward = dropout_forward,
     .backward = identity_backward },
@@ -1100,7 +1099,7 @@ const tl_op tl_ops_shape[] = {
     .backward = split_backward },
   { .name = "Slice", .infer = slice_infer, .forward = slice_forward, .const_inputs = 0x1e,
     .backward = slice_backward },
-  { .name = "Expand", .infer = expand_infer, .forward = expand_forward, .const_inputs = 2,
+  { .name = "Expand", .n_in_min = 2, .infer = expand_infer, .forward = expand_forward, .const_inputs = 2,
     .backward = expand_backward },
   { .name = "Pad", .infer = pad_infer, .forward = pad_forward, .const_inputs = 0xe,
     .backward = pad_backward },

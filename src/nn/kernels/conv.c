@@ -175,96 +175,22 @@ conv_check_call (const char *op, const tl_conv_params *p, tl_shape4 xs,
   return TRUE;
 }
 
-/* ---- depthwise: one (n, c) plane per task */
-
-typedef struct
+/* Columns of the output handled per GEMM call. One thread: tiles of about
+ * 16K floats, so the im2col tile and the output tile stay in L2 between
+ * im2col, GEMM and the bias/activation epilogue instead of streaming
+ * through memory three times (tuned with tests/nn/kernels/bench-conv).
+ * Several threads: one GEMM per (n, group), because every OpenBLAS call
+ * wakes and joins its worker threads, and many short calls cost more than
+ * the cache saves (badly so on a loaded machine). */
+static int64_t
+column_tile (int64_t k, int64_t og, int64_t ohw)
 {
-  const tl_conv_params *p;
-  const float *x, *w, *bias;
-  float *y;
-  tl_shape4 xs, ys;
-  tl_activation act;
-} dw_ctx;
-
-static void
-dw_forward_planes (void *data, int64_t begin, int64_t end)
-{
-  const dw_ctx *c = data;
-  const tl_conv_params *p = c->p;
-  const int64_t H = c->xs.h, W = c->xs.w, Ho = c->ys.h, Wo = c->ys.w;
-  const int64_t kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
-  for (int64_t pl = begin; pl < end; pl++)
-    {
-      const int64_t ch = pl % c->xs.c;
-      const float *x = c->x + pl * H * W;
-      const float *wk = c->w + ch * kh * kw;
-      float *y = c->y + pl * Ho * Wo;
-      memset (y, 0, sizeof (float) * Ho * Wo);
-      for (int64_t ki = 0; ki < kh; ki++)
-        {
-          const int64_t off_h = ki * p->dilation_h - p->pad_top;
-          int64_t oh_lo, oh_hi;
-          tl_k_valid_range (off_h, p->stride_h, H, Ho, &oh_lo, &oh_hi);
-          for (int64_t kj = 0; kj < kw; kj++)
-            {
-              const int64_t off_w = kj * p->dilation_w - p->pad_left;
-              const float wv = wk[ki * kw + kj];
-              int64_t lo, hi;
-              tl_k_valid_range (off_w, sw, W, Wo, &lo, &hi);
-              for (int64_t oh = oh_lo; oh < oh_hi; oh++)
-                {
-                  const float *xr = x + (oh * p->stride_h + off_h) * W;
-                  float *yr = y + oh * Wo;
-                  if (sw == 1)
-                    for (int64_t ow = lo; ow < hi; ow++)
-                      yr[ow] += wv * xr[ow + off_w];
-                  else
-                    for (int64_t ow = lo; ow < hi; ow++)
-                      yr[ow] += wv * xr[ow * sw + off_w];
-                }
-            }
-        }
-      tl_k_bias_act (y, Ho * Wo, c->bias ? c->bias[ch] : 0.0f, c->act);
-    }
-}
-
-/* dx plane = adjoint of the depthwise plane conv: scatter w * dy. Here x is
- * dy (ys) and y is dx (xs). */
-static void
-dw_backward_planes (void *data, int64_t begin, int64_t end)
-{
-  const dw_ctx *c = data;
-  const tl_conv_params *p = c->p;
-  const int64_t H = c->xs.h, W = c->xs.w, Ho = c->ys.h, Wo = c->ys.w;
-  const int64_t kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
-  for (int64_t pl = begin; pl < end; pl++)
-    {
-      const int64_t ch = pl % c->xs.c;
-      const float *dy = c->x + pl * Ho * Wo;
-      const float *wk = c->w + ch * kh * kw;
-      float *dx = c->y + pl * H * W;
-      memset (dx, 0, sizeof (float) * H * W);
-      for (int64_t ki = 0; ki < kh; ki++)
-        {
-          const int64_t off_h = ki * p->dilation_h - p->pad_top;
-          int64_t oh_lo, oh_hi;
-          tl_k_valid_range (off_h, p->stride_h, H, Ho, &oh_lo, &oh_hi);
-          for (int64_t kj = 0; kj < kw; kj++)
-            {
-              const int64_t off_w = kj * p->dilation_w - p->pad_left;
-              const float wv = wk[ki * kw + kj];
-              int64_t lo, hi;
-              tl_k_valid_range (off_w, sw, W, Wo, &lo, &hi);
-              for (int64_t oh = oh_lo; oh < oh_hi; oh++)
-                {
-                  float *xr = dx + (oh * p->stride_h + off_h) * W;
-                  const float *yr = dy + oh * Wo;
-                  for (int64_t ow = lo; ow < hi; ow++)
-                    xr[ow * sw + off_w] += wv * yr[ow];
-                }
-            }
-        }
-    }
+  if (tl_kernels_get_threads () > 1)
+    return ohw;
+  const char *env = g_getenv ("TL_CONV_TILE_FLOATS");
+  const int64_t budget = env ? g_ascii_strtoll (env, NULL, 10) : 16384;
+  const int64_t nb = MAX (budget / MAX (k, og), 256);
+  return nb >= ohw ? ohw : nb;
 }
 
 gboolean
@@ -279,8 +205,7 @@ tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
 
   if (is_depthwise (p, xs, ys))
     {
-      dw_ctx c = { p, x, w, bias, y, xs, ys, act };
-      tl_k_parallel (xs.n * xs.c, dw_forward_planes, &c);
+      tl_k_depthwise_forward (p, x, xs, w, bias, act, y, ys);
       return TRUE;
     }
 
@@ -288,24 +213,31 @@ tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
   const int64_t hw = xs.h * xs.w, ohw = ys.h * ys.w;
   const int64_t k = cg * p->kernel_h * p->kernel_w;
   const gboolean pw = is_pointwise (p);
+  const int64_t nb = column_tile (k, og, ohw);
   for (int64_t n = 0; n < xs.n; n++)
     for (int64_t g = 0; g < G; g++)
       {
         const float *xg = x + (n * xs.c + g * cg) * hw;
         const float *wg = w + g * og * k;
         float *yg = y + (n * ys.c + g * og) * ohw;
-        const float *cols = xg;
-        if (!pw)
+        for (int64_t j0 = 0; j0 < ohw; j0 += nb)
           {
-            tl_k_im2col (xg, cg, xs.h, xs.w, p, ys.h, ys.w, scratch);
-            cols = scratch;
+            const int64_t nc = MIN (nb, ohw - j0);
+            const float *cols = xg + j0;
+            int64_t ldb = hw;
+            if (!pw)
+              {
+                tl_k_im2col_cols (xg, cg, xs.h, xs.w, p, ys.h, ys.w, j0, j0 + nc, scratch);
+                cols = scratch;
+                ldb = nc;
+              }
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, og, nc, k, 1.0f, wg, k,
+                         cols, ldb, 0.0f, yg + j0, ohw);
+            /* the tile is still in cache: bias and activation now */
+            for (int64_t o = 0; o < og; o++)
+              tl_k_bias_act (yg + o * ohw + j0, nc, bias ? bias[g * og + o] : 0.0f, act);
           }
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, og, ohw, k, 1.0f,
-                     wg, k, cols, ohw, 0.0f, yg, ohw);
       }
-  for (int64_t n = 0; n < ys.n; n++)
-    for (int64_t o = 0; o < ys.c; o++)
-      tl_k_bias_act (y + (n * ys.c + o) * ohw, ohw, bias ? bias[o] : 0.0f, act);
   return TRUE;
 }
 
@@ -320,8 +252,7 @@ tl_conv2d_backward_input (const tl_conv_params *p, const float *dy, tl_shape4 ys
 
   if (is_depthwise (p, xs, ys))
     {
-      dw_ctx c = { p, dy, w, NULL, dx, xs, ys, { TL_ACT_NONE, 0, 0 } };
-      tl_k_parallel (xs.n * xs.c, dw_backward_planes, &c);
+      tl_k_depthwise_backward (p, dy, ys, w, dx, xs);
       return TRUE;
     }
 

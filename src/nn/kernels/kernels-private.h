@@ -59,6 +59,18 @@ tl_k_valid_range (int64_t off, int64_t stride, int64_t in, int64_t out,
 void tl_k_im2col (const float *x, int64_t channels, int64_t in_h, int64_t in_w,
                   const tl_conv_params *p, int64_t out_h, int64_t out_w,
                   float *col);
+/* im2col of the output columns [j0, j1) only (a tile of the GEMM's N):
+ * col is [channels*kH*kW, j1 - j0]. */
+void tl_k_im2col_cols (const float *x, int64_t channels, int64_t in_h, int64_t in_w,
+                       const tl_conv_params *p, int64_t out_h, int64_t out_w,
+                       int64_t j0, int64_t j1, float *col);
 void tl_k_col2im (const float *col, int64_t channels, int64_t in_h, int64_t in_w,
                   const tl_conv_params *p, int64_t out_h, int64_t out_w,
                   float *x);
+
+/* Depthwise conv on all (n, c) planes (shapes already validated). */
+void tl_k_depthwise_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
+                             const float *w, const float *bias, tl_activation act,
+                             float *y, tl_shape4 ys);
+void tl_k_depthwise_backward (const tl_conv_params *p, const float *dy, tl_shape4 ys,
+                              const float *w, float *dx, tl_shape4 xs);

@@ -323,6 +323,10 @@ typedef enum
   TL_RESIZE_ROUND_PREFER_CEIL,
   TL_RESIZE_FLOOR,
   TL_RESIZE_CEIL,
+  /* ONNX Runtime's rule for Upsample-7/9 and Resize-10 (opsets that have no
+   * nearest_mode): floor on an axis that is upsampled (scale >= 1), ceil on
+   * one that is downsampled. */
+  TL_RESIZE_SIMPLE,
 } tl_resize_nearest;
 
 typedef struct
@@ -339,12 +343,16 @@ typedef struct
 /* nearest, half_pixel, round_prefer_floor, scales from sizes (ONNX defaults). */
 tl_resize_params tl_resize_default_params (void);
 
-/* ONNX Upsample (opset 7/9) and Resize-10 semantics: asymmetric coordinates,
- * nearest rounds down (floor), linear is bilinear; given scales. */
+/* ONNX Upsample (opset 7/9) and Resize-10 as ONNX Runtime runs them:
+ * asymmetric coordinates, nearest rounds with TL_RESIZE_SIMPLE, linear is
+ * bilinear; the scales are given (out = floor(in * scale)). */
 tl_resize_params tl_resize_upsample_params (tl_resize_mode mode,
                                             double scale_h, double scale_w);
 
-/* y (ys: same N, C as xs, any H, W >= 1) = resize(x). */
+/* y (ys: same N, C as xs, any H, W >= 1) = resize(x). An axis whose
+ * size and scale stay the same is copied (ONNX Runtime's behaviour; it only
+ * differs from the formula for tf_half_pixel_for_nn). Source coordinates
+ * are computed in double; linear taps outside [0, in-1] repeat the edge. */
 gboolean tl_resize_forward (const tl_resize_params *p,
                             const float *x, tl_shape4 xs,
                             float *y, tl_shape4 ys, GError **error);

@@ -18,7 +18,7 @@ tl_resize_params
 tl_resize_upsample_params (tl_resize_mode mode, double scale_h, double scale_w)
 {
   return (tl_resize_params) { .mode = mode, .coord = TL_RESIZE_ASYMMETRIC,
-                              .nearest = TL_RESIZE_FLOOR, .scale_h = scale_h,
+                              .nearest = TL_RESIZE_SIMPLE, .scale_h = scale_h,
                               .scale_w = scale_w };
 }
 
@@ -43,11 +43,13 @@ source_coord (tl_resize_coord mode, int64_t o, double scale, int64_t in, int64_t
 }
 
 static int64_t
-nearest_index (tl_resize_nearest mode, double x)
+nearest_index (tl_resize_nearest mode, double x, double scale)
 {
   const double f = floor (x);
   switch (mode)
     {
+    case TL_RESIZE_SIMPLE:
+      return (int64_t) (scale < 1.0 ? ceil (x) : f);
     case TL_RESIZE_ROUND_PREFER_FLOOR:
       return (int64_t) (x - f == 0.5 ? f : round (x));
     case TL_RESIZE_ROUND_PREFER_CEIL:
@@ -72,14 +74,24 @@ axis_fill (const tl_resize_params *p, double scale, int64_t in, int64_t out,
 {
   if (scale <= 0.0)
     scale = (double) out / (double) in;
+  /* An axis that keeps its size at scale 1 is copied, as ONNX Runtime does.
+   * Every mode's formula gives the identity there too, except
+   * tf_half_pixel_for_nn, whose half-pixel shift would move it by one. */
+  const gboolean identity = scale == 1.0 && in == out;
   for (int64_t o = 0; o < out; o++)
     {
+      if (identity)
+        {
+          t->i0[o] = t->i1[o] = o;
+          t->l[o] = 0.0f;
+          continue;
+        }
       double x = source_coord (p->coord, o, scale, in, out);
       if (p->mode == TL_RESIZE_NEAREST)
         {
           /* clamp in double first: a huge x must not overflow int64 */
           x = CLAMP (x, -1.0, (double) in);
-          int64_t i = CLAMP (nearest_index (p->nearest, x), 0, in - 1);
+          int64_t i = CLAMP (nearest_index (p->nearest, x, scale), 0, in - 1);
           t->i0[o] = t->i1[o] = i;
           t->l[o] = 0.0f;
         }
@@ -136,7 +148,7 @@ resize_check (const char *op, const tl_resize_params *p, tl_shape4 xs, tl_shape4
     }
   if ((unsigned) p->mode > TL_RESIZE_LINEAR
       || (unsigned) p->coord > TL_RESIZE_TF_HALF_PIXEL_FOR_NN
-      || (unsigned) p->nearest > TL_RESIZE_CEIL)
+      || (unsigned) p->nearest > TL_RESIZE_SIMPLE)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s: unknown mode", op);
       return FALSE;

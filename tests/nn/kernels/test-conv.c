@@ -163,6 +163,143 @@ test_conv_transpose_case (gconstpointer data)
                tl_tensor_numel (y), dy->data, gx, 0.25, 1e-3, 24);
 }
 
+/* Direct convolution from the definition, accumulated in double: the
+ * reference for convs too large for fixtures (column tiles that cut output
+ * rows, threaded im2col, the depthwise fast path on wide rows). */
+static void
+naive_conv (const tl_conv_params *p, const float *x, tl_shape4 xs, const float *w,
+            const float *b, double *y, tl_shape4 ys)
+{
+  const int64_t cg = xs.c / p->groups, og = ys.c / p->groups;
+  for (int64_t n = 0; n < ys.n; n++)
+    for (int64_t o = 0; o < ys.c; o++)
+      for (int64_t i = 0; i < ys.h; i++)
+        for (int64_t j = 0; j < ys.w; j++)
+          {
+            double acc = b ? b[o] : 0.0;
+            const int64_t g = o / og;
+            for (int64_t c = 0; c < cg; c++)
+              for (int64_t ki = 0; ki < p->kernel_h; ki++)
+                for (int64_t kj = 0; kj < p->kernel_w; kj++)
+                  {
+                    const int64_t ih = i * p->stride_h - p->pad_top + ki * p->dilation_h;
+                    const int64_t iw = j * p->stride_w - p->pad_left + kj * p->dilation_w;
+                    if (ih < 0 || ih >= xs.h || iw < 0 || iw >= xs.w)
+                      continue;
+                    acc += (double) x[((n * xs.c + g * cg + c) * xs.h + ih) * xs.w + iw]
+                           * w[((o * cg + c) * p->kernel_h + ki) * p->kernel_w + kj];
+                  }
+            y[((n * ys.c + o) * ys.h + i) * ys.w + j] = acc;
+          }
+}
+
+/* The adjoint of naive_conv, scattered in double. */
+static void
+naive_conv_back (const tl_conv_params *p, const float *dy, tl_shape4 ys, const float *w,
+                 double *dx, tl_shape4 xs)
+{
+  const int64_t cg = xs.c / p->groups, og = ys.c / p->groups;
+  memset (dx, 0, sizeof (double) * xs.n * xs.c * xs.h * xs.w);
+  for (int64_t n = 0; n < ys.n; n++)
+    for (int64_t o = 0; o < ys.c; o++)
+      for (int64_t i = 0; i < ys.h; i++)
+        for (int64_t j = 0; j < ys.w; j++)
+          {
+            const double g_ = dy[((n * ys.c + o) * ys.h + i) * ys.w + j];
+            const int64_t g = o / og;
+            for (int64_t c = 0; c < cg; c++)
+              for (int64_t ki = 0; ki < p->kernel_h; ki++)
+                for (int64_t kj = 0; kj < p->kernel_w; kj++)
+                  {
+                    const int64_t ih = i * p->stride_h - p->pad_top + ki * p->dilation_h;
+                    const int64_t iw = j * p->stride_w - p->pad_left + kj * p->dilation_w;
+                    if (ih < 0 || ih >= xs.h || iw < 0 || iw >= xs.w)
+                      continue;
+                    dx[((n * xs.c + g * cg + c) * xs.h + ih) * xs.w + iw]
+                      += g_ * w[((o * cg + c) * p->kernel_h + ki) * p->kernel_w + kj];
+                  }
+          }
+}
+
+static void
+assert_rel_d (const char *what, const float *got, const double *want, int64_t n)
+{
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      num += ((double) got[i] - want[i]) * ((double) got[i] - want[i]);
+      den += want[i] * want[i];
+    }
+  if (!(sqrt (num / den) <= KT_FWD_TOL))
+    g_error ("%s: relative L2 error %.3g", what, sqrt (num / den));
+}
+
+static void
+test_conv_large (void)
+{
+  /* N, C, H, W, O, k, stride, dilation, pads t/l/b/r, groups */
+  static const int64_t cfg[][13] = {
+    { 1, 8, 33, 31, 6, 3, 1, 1, 1, 1, 1, 1, 1 },   /* im2col, tiles cut rows */
+    { 2, 6, 40, 37, 4, 3, 2, 2, 1, 0, 2, 1, 2 },   /* strided, dilated, grouped */
+    { 1, 16, 30, 30, 8, 1, 1, 1, 0, 0, 0, 0, 1 },  /* pointwise tiles */
+    { 1, 3, 61, 60, 5, 7, 2, 1, 3, 3, 3, 3, 1 },   /* stem-like, K = 147 */
+    { 2, 4, 20, 50, 4, 3, 1, 1, 1, 1, 1, 1, 4 },   /* depthwise, fused rows */
+    { 1, 3, 21, 63, 3, 5, 2, 1, 2, 2, 2, 2, 3 },   /* depthwise 5x5 stride 2 */
+    { 1, 2, 9, 40, 2, 3, 1, 2, 2, 2, 2, 2, 2 },    /* depthwise dilated */
+  };
+  GRand *rnd = g_rand_new_with_seed (7);
+  for (size_t t = 0; t < G_N_ELEMENTS (cfg); t++)
+    {
+      const int64_t *c = cfg[t];
+      tl_conv_params p = tl_conv_default_params ();
+      p.kernel_h = p.kernel_w = c[5];
+      p.stride_h = p.stride_w = c[6];
+      p.dilation_h = p.dilation_w = c[7];
+      p.pad_top = c[8];
+      p.pad_left = c[9];
+      p.pad_bottom = c[10];
+      p.pad_right = c[11];
+      p.groups = c[12];
+      tl_shape4 xs = { c[0], c[1], c[2], c[3] }, ys;
+      tl_shape4 ws = { c[4], c[1] / c[12], c[5], c[5] };
+      g_assert_true (tl_conv2d_output_shape (&p, xs, c[4], &ys, NULL));
+      const int64_t nx = xs.n * xs.c * xs.h * xs.w, ny = ys.n * ys.c * ys.h * ys.w;
+      const int64_t nw = ws.n * ws.c * ws.h * ws.w;
+      g_autofree float *x = g_new (float, nx);
+      g_autofree float *w = g_new (float, nw);
+      g_autofree float *b = g_new (float, ys.c);
+      g_autofree float *dy = g_new (float, ny);
+      for (int64_t i = 0; i < nx; i++)
+        x[i] = (float) g_rand_double_range (rnd, -1, 1);
+      for (int64_t i = 0; i < nw; i++)
+        w[i] = (float) g_rand_double_range (rnd, -1, 1);
+      for (int64_t i = 0; i < ys.c; i++)
+        b[i] = (float) g_rand_double_range (rnd, -1, 1);
+      for (int64_t i = 0; i < ny; i++)
+        dy[i] = (float) g_rand_double_range (rnd, -1, 1);
+      g_autofree double *yr = g_new (double, ny);
+      g_autofree double *dxr = g_new (double, nx);
+      naive_conv (&p, x, xs, w, b, yr, ys);
+      naive_conv_back (&p, dy, ys, w, dxr, xs);
+      size_t sl = tl_conv2d_scratch_size (&p, xs, ys);
+      g_autofree float *s = g_new (float, sl + 1);
+      g_autofree float *y = g_new (float, ny);
+      g_autofree float *dx = g_new (float, nx);
+      tl_activation none = { TL_ACT_NONE, 0, 0 };
+      for (int threads = 1; threads <= 2; threads++)
+        {
+          tl_kernels_set_threads (threads);
+          g_autofree char *what = g_strdup_printf ("large conv %zu, %d thread(s)", t, threads);
+          g_assert_true (tl_conv2d_forward (&p, x, xs, w, ws, b, none, y, ys, s, sl, NULL));
+          assert_rel_d (what, y, yr, ny);
+          g_assert_true (tl_conv2d_backward_input (&p, dy, ys, w, ws, dx, xs, s, sl, NULL));
+          assert_rel_d (what, dx, dxr, nx);
+        }
+      tl_kernels_set_threads (1);
+    }
+  g_rand_free (rnd);
+}
+
 /* ONNX auto_pad examples worked by hand from the spec's formulas. */
 static void
 test_auto_pad (void)
@@ -382,6 +519,7 @@ main (int argc, char **argv)
       g_autofree char *path = g_strdup_printf ("/kernels/conv-transpose/%s", kt_name (c));
       g_test_add_data_func (path, c, test_conv_transpose_case);
     }
+  g_test_add_func ("/kernels/conv/large-vs-direct", test_conv_large);
   g_test_add_func ("/kernels/conv/auto-pad", test_auto_pad);
   g_test_add_func ("/kernels/conv/bad-params", test_conv_bad);
   g_test_add_func ("/kernels/conv/fold-batchnorm", test_fold_batchnorm);

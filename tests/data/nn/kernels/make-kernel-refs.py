@@ -23,6 +23,7 @@ import json
 import math
 import os
 import shutil
+import zlib
 
 import numpy as np
 import torch
@@ -30,6 +31,13 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(20261126)
+
+
+def reseed(tag):
+    """One stream per kernel, so that adding a case to one kernel (at the
+    end of its list) leaves every other fixture byte-identical."""
+    global rng
+    rng = np.random.default_rng(zlib.crc32(tag.encode()))
 torch.set_default_dtype(torch.float64)
 
 
@@ -40,6 +48,7 @@ def rand(*shape, scale=1.0):
 class Writer:
     def __init__(self, kernel):
         self.kernel = kernel
+        reseed(kernel)
         self.dir = os.path.join(HERE, kernel)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
@@ -139,13 +148,19 @@ def make_conv():
         ("aniso", 1, 3, 9, 12, 2, (3, 3), (2, 1), (1, 3), (1, 3, 1, 3), 1, True, "none"),
         ("groups3_s2", 2, 6, 7, 8, 9, (3, 3), (2, 2), (1, 1), (1, 1, 0, 0), 3, True, "none"),
         ("k1x3", 1, 3, 5, 9, 2, (1, 3), (1, 2), (1, 1), (0, 1, 0, 1), 1, True, "none"),
+        # wide rows: the depthwise kernel's vectorised interior (>= 16 columns)
+        ("dw3x3_wide", 1, 2, 5, 40, 2, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 2, True, "relu"),
+        ("dw3x3_s2_wide", 2, 2, 5, 41, 2, (3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 2, True, "none"),
+        ("dw5x5_wide_dil2", 1, 2, 9, 45, 2, (5, 5), (1, 1), (2, 2), (4, 4, 4, 4), 2, True, "none"),
+        ("dw5x5_s2_wide", 1, 3, 7, 47, 3, (5, 5), (2, 2), (1, 1), (2, 1, 2, 3), 3, False, "none"),
+        ("dw7x7_wide", 1, 2, 8, 30, 2, (7, 7), (1, 1), (1, 1), (3, 3, 3, 3), 2, True, "none"),
     ]
     for (name, n, c, h, w, o, k, st, dl, pd, g, has_b, act) in cases:
         x = rand(n, c, h, w)
         # clip gets larger weights so that both bounds are hit
-        wscale = (3.0 if act == "clip" else 1.0) / math.sqrt(c // g * k[0] * k[1])
+        wscale = (8.0 if act == "clip" else 1.0) / math.sqrt(c // g * k[0] * k[1])
         wt = rand(o, c // g, *k, scale=wscale)
-        b = rand(o) * (3.0 if act == "clip" else 1.0) if has_b else None
+        b = rand(o) * (8.0 if act == "clip" else 1.0) if has_b else None
         lo, hi = 0.0, 6.0
         y = conv_ref(x, wt, b, st, dl, pd, g)
         # second opinion: torch on an explicitly padded input
@@ -438,7 +453,10 @@ def src_coord(mode, o, scale, n_in, n_out):
     raise ValueError(mode)
 
 
-def round_nearest(mode, v):
+def round_nearest(mode, v, scale):
+    if mode == "simple":
+        # ONNX Runtime's Upsample / Resize-10 (observed, see ort_crosscheck)
+        return math.ceil(v) if scale < 1 else math.floor(v)
     if mode == "round_prefer_floor":
         return math.floor(v) if v == math.floor(v) + 0.5 else round(v)
     if mode == "round_prefer_ceil":
@@ -459,9 +477,13 @@ def resize_ref(x, mode, coord, nearest, scales, out_hw):
     y = np.zeros((n, c, ho, wo))
 
     def taps(o, scale, n_in, n_out):
+        if scale == 1.0 and n_in == n_out:
+            # ONNX Runtime copies an axis whose scale is 1 (checked below);
+            # the formula agrees except for tf_half_pixel_for_nn's shift
+            return [(o, 1.0)]
         v = src_coord(coord, o, scale, n_in, n_out)
         if mode == "nearest":
-            return [(min(max(round_nearest(nearest, v), 0), n_in - 1), 1.0)]
+            return [(min(max(round_nearest(nearest, v, scale), 0), n_in - 1), 1.0)]
         i0 = math.floor(v)
         lam = v - i0
         edge = lambda i: min(max(i, 0), n_in - 1)  # edge padding
@@ -516,6 +538,20 @@ def make_resize():
                 wr.add(name, {"mode": "linear", "coord": coord, "nearest": "floor",
                               "scales": list(sc), "out": list(oo)},
                        {"x": x, "y": y, "dy": dy, "dx": dx})
+    # Upsample-9 / Resize-10 (scales given, asymmetric, "simple" rounding)
+    for (name, op, mode, xs, sc) in [("upsample9_nearest", "Upsample", "nearest", (1, 2, 4, 5), (2.5, 1.5)),
+                                     ("upsample9_linear", "Upsample", "linear", (1, 2, 4, 5), (2.0, 3.0)),
+                                     ("resize10_nearest_down", "Resize10", "nearest", (1, 2, 10, 9), (0.6, 0.35)),
+                                     ("resize10_nearest_mixed", "Resize10", "nearest", (2, 1, 5, 10), (2.0, 0.6)),
+                                     ("resize10_linear_down", "Resize10", "linear", (1, 2, 10, 7), (0.6, 0.5))]:
+        x = rand(*xs)
+        o = (int(xs[2] * sc[0]), int(xs[3] * sc[1]))
+        y = resize_ref(x, mode, "asymmetric", "simple", sc, o)
+        dy = rand(*y.shape)
+        dx = vjp_linear(lambda e: resize_ref(e, mode, "asymmetric", "simple", sc, o), x, dy)
+        wr.add(name, {"mode": mode, "coord": "asymmetric", "nearest": "simple",
+                      "scales": list(sc), "out": list(o), "legacy_op": op},
+               {"x": x, "y": y, "dy": dy, "dx": dx})
     # torch's "nearest" is asymmetric + floor (ONNX Upsample): check the reference
     x = rand(1, 2, 4, 5)
     close(resize_ref(x, "nearest", "asymmetric", "floor", (0, 0), (8, 10)),
@@ -571,6 +607,146 @@ def make_norm():
     wr.close()
 
 
+# ------------------------------------------- ONNX Runtime cross-check
+
+def ort_crosscheck():
+    """Runs every forward case as a single-op ONNX model in ONNX Runtime
+    (npm onnxruntime-node, tools/ref) and asserts it agrees with the NumPy
+    reference, so the references encode ONNX semantics as ORT implements
+    them (ceil_mode, count_include_pad, every Resize mode ...). Skipped
+    with a note when node or tools/ref/node_modules is missing."""
+    import subprocess
+    import tempfile
+    import onnx
+    from onnx import TensorProto, helper
+
+    root = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
+    mods = os.path.join(root, "tools", "ref", "node_modules")
+    if not shutil.which("node") or not os.path.isdir(os.path.join(mods, "onnxruntime-node")):
+        print("note: ONNX Runtime cross-check skipped (run npm ci in tools/ref)")
+        return
+    tmp = tempfile.mkdtemp(prefix="tl-ort-")
+    manifest, expected = [], []
+
+    def load(case, key):
+        return np.load(os.path.join(HERE, case["tensors"][key]))
+
+    def emit(name, nodes, inputs, y, opset, inits=()):
+        """inputs: list of (onnx name, array); y: expected output."""
+        vis = []
+        entries = []
+        for (nm, arr) in inputs:
+            is_i64 = nm.endswith("_i64")
+            vis.append(helper.make_tensor_value_info(
+                nm, TensorProto.INT64 if is_i64 else TensorProto.FLOAT, list(arr.shape)))
+            fn = f"{name}.{nm}.bin"
+            np.ascontiguousarray(arr, np.int64 if is_i64 else np.float32).tofile(os.path.join(tmp, fn))
+            entries.append({"name": nm, "file": fn, "dims": list(arr.shape)})
+        out = helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)
+        graph = helper.make_graph(nodes, name, vis, [out], initializer=list(inits))
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        model.ir_version = 8
+        onnx.save(model, os.path.join(tmp, name + ".onnx"))
+        manifest.append({"model": name + ".onnx", "inputs": entries, "output_file": name + ".out"})
+        expected.append((name, y))
+
+    def act_nodes(act, src):
+        if act == "relu":
+            return [helper.make_node("Relu", [src], ["Y"])]
+        if act == "clip":
+            return [helper.make_node("Clip", [src, "lo", "hi"], ["Y"])]
+        if act == "hardswish":
+            return [helper.make_node("HardSwish", [src], ["Y"])]
+        return []
+
+    clip_inits = [helper.make_tensor("lo", TensorProto.FLOAT, [], [0.0]),
+                  helper.make_tensor("hi", TensorProto.FLOAT, [], [6.0])]
+    for kernel in ("conv", "conv_transpose"):
+        for c in json.load(open(os.path.join(HERE, kernel, "cases.json")))["cases"]:
+            p = c["params"]
+            x, w, y = load(c, "x"), load(c, "w"), load(c, "y")
+            ins = [("X", x), ("W", w)]
+            if "b" in c["tensors"]:
+                ins.append(("B", load(c, "b")))
+            attrs = dict(kernel_shape=list(w.shape[2:]), strides=p["strides"],
+                         dilations=p["dilations"], pads=p["pads"], group=p["groups"])
+            if kernel == "conv_transpose":
+                attrs["output_padding"] = p["output_padding"]
+            tail = act_nodes(p["act"], "Z")
+            node = helper.make_node("Conv" if kernel == "conv" else "ConvTranspose",
+                                    [n for n, _ in ins], ["Z" if tail else "Y"], **attrs)
+            emit(f"{kernel}_{c['name']}", [node] + tail, ins, y, 17,
+                 clip_inits if p["act"] == "clip" else ())
+    for c in json.load(open(os.path.join(HERE, "pool", "cases.json")))["cases"]:
+        p = c["params"]
+        x, y = load(c, "x"), load(c, "y")
+        if p["kind"].startswith("global"):
+            op = "GlobalMaxPool" if p["kind"] == "global_max" else "GlobalAveragePool"
+            emit("pool_" + c["name"], [helper.make_node(op, ["X"], ["Y"])], [("X", x)], y, 19)
+            continue
+        attrs = dict(kernel_shape=p["kernel"], strides=p["strides"], dilations=p["dilations"],
+                     pads=p["pads"], ceil_mode=p["ceil_mode"])
+        if p["kind"] == "avg":
+            attrs["count_include_pad"] = p["count_include_pad"]
+        op = "MaxPool" if p["kind"] == "max" else "AveragePool"
+        emit("pool_" + c["name"], [helper.make_node(op, ["X"], ["Y"], **attrs)], [("X", x)], y, 19)
+    for c in json.load(open(os.path.join(HERE, "resize", "cases.json")))["cases"]:
+        p = c["params"]
+        x, y = load(c, "x"), load(c, "y")
+        attrs = dict(mode=p["mode"], coordinate_transformation_mode=p["coord"],
+                     nearest_mode=p["nearest"])
+        roi = helper.make_tensor("roi", TensorProto.FLOAT, [0], [])
+        if "legacy_op" in p:
+            sc = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1] + p["scales"])
+            op, opset = ("Upsample", 9) if p["legacy_op"] == "Upsample" else ("Resize", 10)
+            node = helper.make_node(op, ["X", "scales"], ["Y"], mode=p["mode"])
+            emit("resize_" + c["name"], [node], [("X", x)], y, opset, [sc])
+        elif p["scales"][0] > 0:
+            sc = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1] + p["scales"])
+            node = helper.make_node("Resize", ["X", "roi", "scales"], ["Y"], **attrs)
+            emit("resize_" + c["name"], [node], [("X", x)], y, 11, [roi, sc])
+        else:
+            sc = helper.make_tensor("scales", TensorProto.FLOAT, [0], [])
+            sz = helper.make_tensor("sizes", TensorProto.INT64, [4], list(y.shape))
+            node = helper.make_node("Resize", ["X", "roi", "scales", "sizes"], ["Y"], **attrs)
+            emit("resize_" + c["name"], [node], [("X", x)], y, 11, [roi, sc, sz])
+    for c in json.load(open(os.path.join(HERE, "gemm", "cases.json")))["cases"]:
+        p = c["params"]
+        ins = [("A", load(c, "a")), ("B", load(c, "b"))]
+        if "c" in c["tensors"]:
+            ins.append(("C", load(c, "c")))
+        node = helper.make_node("Gemm", [n for n, _ in ins], ["Y"], alpha=p["alpha"], beta=p["beta"],
+                                transA=p["trans_a"], transB=p["trans_b"])
+        emit("gemm_" + c["name"], [node], ins, load(c, "y"), 13)
+    for c in json.load(open(os.path.join(HERE, "matmul", "cases.json")))["cases"]:
+        node = helper.make_node("MatMul", ["A", "B"], ["Y"])
+        emit("matmul_" + c["name"], [node], [("A", load(c, "a")), ("B", load(c, "b"))],
+             load(c, "y"), 13)
+    for c in json.load(open(os.path.join(HERE, "norm", "cases.json")))["cases"]:
+        p = c["params"]
+        if p["kind"] == "softmax":
+            node = helper.make_node("Softmax", ["X"], ["Y"], axis=1)
+            emit("norm_" + c["name"], [node], [("X", load(c, "x"))], load(c, "y"), 13)
+        elif p["kind"] == "batchnorm":
+            ins = [("X", load(c, "x"))] + [(k, load(c, k.lower())) for k in ("gamma", "beta", "mean", "var")]
+            node = helper.make_node("BatchNormalization", [n for n, _ in ins], ["Y"], epsilon=p["eps"])
+            emit("norm_" + c["name"], [node], ins, load(c, "y"), 15)
+    with open(os.path.join(tmp, "manifest.json"), "w") as f:
+        json.dump(manifest, f)
+    env = dict(os.environ, NODE_PATH=mods)
+    subprocess.run(["node", os.path.join(HERE, "run-ort.js"), tmp], check=True, env=env)
+    worst, bad = 0.0, []
+    for (name, y) in expected:
+        got = np.fromfile(os.path.join(tmp, name + ".out"), np.float32).reshape(y.shape)
+        err = np.linalg.norm(got - y.astype(np.float64)) / max(np.linalg.norm(y), 1e-30)
+        if err > 1e-5:
+            bad.append(f"{name} ({err:.3g})")
+        worst = max(worst, err)
+    assert not bad, "ONNX Runtime differs from the reference: " + ", ".join(bad)
+    shutil.rmtree(tmp)
+    print(f"ONNX Runtime agrees on {len(expected)} forward cases (worst rel L2 {worst:.2g})")
+
+
 if __name__ == "__main__":
     make_conv()
     make_conv_transpose()
@@ -579,3 +755,4 @@ if __name__ == "__main__":
     make_pool()
     make_resize()
     make_norm()
+    ort_crosscheck()

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Regenerates the committed whole-model fixtures in tests/data/nn/models:
+# PyTorch exports + autograd gradients, then ONNX Runtime outputs and taps.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+/usr/bin/python3 "$root/tests/nn/make-torchvision-refs.py" "$tmp" tinynet mobilenetv2-w01
+(cd "$root/tools/ref" && [ -d node_modules ] || npm ci --no-audit --no-fund)
+NODE_PATH="$root/tools/ref/node_modules" node "$root/tools/ref/nn-ort-ref.js" "$tmp/tinynet" "$tmp/mobilenetv2-w01"
+for m in tinynet mobilenetv2-w01; do
+  rm -rf "$root/tests/data/nn/models/$m"
+  rm "$tmp/$m/model-taps.onnx"
+  mkdir -p "$root/tests/data/nn/models"
+  cp -r "$tmp/$m" "$root/tests/data/nn/models/$m"
+done
+rm -rf "$tmp"
