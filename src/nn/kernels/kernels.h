@@ -334,11 +334,18 @@ typedef struct
   tl_resize_mode    mode;
   tl_resize_coord   coord;
   tl_resize_nearest nearest;
-  /* ONNX "scales" for H and W. 0 means derive from the sizes (out / in),
-   * which is what ONNX does when "sizes" is given. When scales are given,
-   * the caller computes out = floor(in * scale) and passes both. */
+  /* ONNX "scales" for H and W (float32 in the model; they are used as
+   * float). 0 means derive from the sizes (out / in), which is what ONNX
+   * does when "sizes" is given. When scales are given, the caller computes
+   * out with tl_resize_output_size() and passes both. */
   double scale_h, scale_w;
 } tl_resize_params;
+
+/* Output length for a given "scales" entry as ONNX Runtime computes it:
+ * floor(scale * in) with the product in float32 (so 40 * 2.3f gives 92,
+ * where double arithmetic and ONNX shape inference give 91). -1 if the
+ * result is negative, NaN or above TL_KERNEL_MAX_DIM. */
+int64_t tl_resize_output_size (int64_t in, float scale);
 
 /* nearest, half_pixel, round_prefer_floor, scales from sizes (ONNX defaults). */
 tl_resize_params tl_resize_default_params (void);
@@ -352,7 +359,9 @@ tl_resize_params tl_resize_upsample_params (tl_resize_mode mode,
 /* y (ys: same N, C as xs, any H, W >= 1) = resize(x). An axis whose
  * size and scale stay the same is copied (ONNX Runtime's behaviour; it only
  * differs from the formula for tf_half_pixel_for_nn). Source coordinates
- * are computed in double; linear taps outside [0, in-1] repeat the edge. */
+ * are computed in float32 exactly as ONNX Runtime writes each formula, so
+ * nearest neighbour picks the same pixels; linear taps outside [0, in-1]
+ * repeat the edge. */
 gboolean tl_resize_forward (const tl_resize_params *p,
                             const float *x, tl_shape4 xs,
                             float *y, tl_shape4 ys, GError **error);
