@@ -393,6 +393,9 @@ def make_pool():
         ("k3s1p1", 1, 2, 6, 5, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), False),
         ("k2x3_asym", 1, 2, 7, 9, (2, 3), (1, 2), (1, 1), (1, 0, 0, 2), False),
         ("dil2_ceil_asym", 1, 2, 10, 9, (2, 3), (2, 2), (2, 1), (1, 0, 0, 1), True),
+        # ceil_mode would add a window starting in the end padding: dropped (H)
+        ("ceil_drop", 1, 1, 5, 6, (2, 2), (2, 2), (1, 1), (1, 1, 1, 1), True),
+        ("ceil_drop_s3", 1, 2, 7, 10, (3, 3), (3, 3), (1, 1), (1, 1, 1, 1), True),
     ]
     for (name, n, c, h, w, k, st, dl, pd, ceil) in cases:
         # distinct values spaced 1/64 apart: no ties, so argmax and the
