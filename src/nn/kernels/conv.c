@@ -143,7 +143,9 @@ tl_conv2d_scratch_size (const tl_conv_params *p, tl_shape4 x, tl_shape4 y)
 {
   if (is_pointwise (p) || is_depthwise (p, x, y))
     return 0;
-  return (size_t) (x.c / p->groups) * p->kernel_h * p->kernel_w * y.h * y.w;
+  if (p->groups < 1)
+    return SIZE_MAX;
+  return tl_k_mul5_sat (x.c / p->groups, p->kernel_h, p->kernel_w, y.h, y.w);
 }
 
 /* Checks everything a forward/backward call depends on. */
@@ -159,17 +161,19 @@ conv_check_call (const char *op, const tl_conv_params *p, tl_shape4 xs,
   tl_shape4 wwant = { ys.c, xs.c / p->groups, p->kernel_h, p->kernel_w };
   if (!tl_k_expect_shape (op, "weight", ws, wwant, error))
     return FALSE;
+  if (!tl_k_check_shape (op, "weight", ws, error))
+    return FALSE;
   size_t need = tl_conv2d_scratch_size (p, xs, ys);
-  if (need > scratch_len || (need > 0 && scratch == NULL))
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "%s: scratch holds %zu floats, %zu needed", op, scratch_len, need);
-      return FALSE;
-    }
   if (need > (size_t) TL_TENSOR_MAX_NUMEL)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                    "%s: the im2col buffer would need %zu floats", op, need);
+      return FALSE;
+    }
+  if (need > scratch_len || (need > 0 && scratch == NULL))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "%s: scratch holds %zu floats, %zu needed", op, scratch_len, need);
       return FALSE;
     }
   return TRUE;
