@@ -6,6 +6,9 @@
 #include <string.h>
 
 static const tl_command commands[] = {
+  { "render", "Draw a saliency map over an image (heatmap, map, overlay, masked)", tl_cmd_render },
+  { "saliency", "Saliency map from a feature tensor (EigenCAM, TSM, ...)", tl_cmd_saliency },
+  { "bench-saliency", "Time the saliency maths per method (for docs/benchmarks.md)", tl_cmd_bench_saliency },
   { "sample", "Sample latents like a latent bank (PMF vicinity, GMM, Gaussian, prior)", tl_cmd_sample },
   { "eval-sampling", "Measure latent samplers against held-out latents (W2, W1, memorisation, time)", tl_cmd_eval_sampling },
   { NULL, NULL, NULL },

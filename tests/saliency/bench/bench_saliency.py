@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Saliency maths: tensorlens (C, `tensorlens bench-saliency`) against the
+same maths done NumPy-style, at 1 thread, and the section "Saliency maths"
+of docs/benchmarks.md. A benchmark, not a test: numbers depend on the
+machine and its load.
+
+NumPy-style means what the Python toolkits do: EigenCAM and
+Multivec-EigenCAM from a full SVD of the centred N×C unfolding
+(pytorch-grad-cam's get_2d_projection, np.linalg.svd(full_matrices=True));
+TSM/MTSM from HOOI with SVDs of the unfoldings (TensorLy's algorithm, here
+the reference implementation tests/data/saliency/ref_saliency.py).
+
+usage: bench_saliency.py BUILD_DIR [--repeat N] [--write]
+"""
+import os
+import sys
+
+for v in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ[v] = '1'
+
+import argparse  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'data', 'saliency'))
+import ref_saliency as ref  # noqa: E402
+
+SHAPES = [(2048, 7, 7), (480, 16, 16)]
+ROWS = [  # label as printed by bench-saliency, NumPy-style function
+    ('eigencam', lambda F, H, W: pgc_eigencam(F)),
+    ('multivec-eigencam', lambda F, H, W: pgc_multivec(F)),
+    ('tsm (full ranks)', lambda F, H, W: ref.saliency_map(F, 'tsm')),
+    ('tsm (rho 0.5)', lambda F, H, W: ref.saliency_map(F, 'tsm', (0, -(-H // 2), -(-W // 2)))),
+    ('mtsm (full ranks)', lambda F, H, W: ref.saliency_map(F, 'mtsm')),
+    ('mtsm (rho 0.5)', lambda F, H, W: ref.saliency_map(F, 'mtsm', (0, -(-H // 2), -(-W // 2)))),
+]
+
+
+def pgc_eigencam(F):
+    """pytorch-grad-cam's get_2d_projection, plus the finishing."""
+    C, H, W = F.shape
+    X = F.reshape(C, -1).T
+    X = X - X.mean(axis=0)
+    U, S, VT = np.linalg.svd(X, full_matrices=True)
+    p = X @ VT[0, :]
+    return ref.finish(p).reshape(H, W)
+
+
+def pgc_multivec(F):
+    C, H, W = F.shape
+    X = F.reshape(C, -1).T
+    X = X - X.mean(axis=0)
+    U, S, VT = np.linalg.svd(X, full_matrices=True)
+    m = F.reshape(C, -1).mean(axis=0)
+    r = ref.numerical_rank(S)
+    out = np.zeros(H * W)
+    for k in range(r):
+        u = U[:, k]
+        out += S[k] * np.maximum(ref.sign_rule(u, m) * u, 0)
+    return ref.finish(out).reshape(H, W)
+
+
+def median_time(fn, repeat):
+    """Median wall and CPU (this process) time in ms."""
+    t, c = [], []
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        t.append(time.perf_counter() - t0)
+        c.append(time.process_time() - c0)
+    return 1e3 * float(np.median(t)), 1e3 * float(np.median(c))
+
+
+def c_times(exe, path, repeat):
+    out = subprocess.run([exe, 'bench-saliency', '--features', path, '--repeat', str(repeat),
+                          '--threads', '1'], check=True, capture_output=True, text=True).stdout
+    times = {}
+    for line in out.splitlines():
+        if line.startswith('#'):
+            continue
+        label = line[:20].strip()
+        rest = line[20:].split()
+        # "<wall> ms <cpu> ms-cpu [ranks ...]"
+        times[label] = (float(rest[0]), float(rest[2]), ' '.join(rest[4:]))
+    return times
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('build_dir')
+    ap.add_argument('--repeat', type=int, default=50)
+    ap.add_argument('--write', action='store_true', help='update docs/benchmarks.md')
+    a = ap.parse_args()
+    exe = os.path.join(a.build_dir, 'src', 'cli', 'tensorlens')
+    rng = np.random.default_rng(1)
+    lines = ['## Saliency maths', '',
+             'Feature tensor in, map at feature resolution out (sign rule, ReLU, min–max; no',
+             'upsampling), one OpenBLAS thread, median of runs; synthetic low-rank + noise',
+             'features (`ref_saliency.structured_features`). NumPy-style = full SVD of the centred',
+             'unfolding as pytorch-grad-cam (EigenCAM, Multivec) and HOOI with SVDs of the unfoldings',
+             'as TensorLy (TSM, MTSM). Made by `tests/saliency/bench/bench_saliency.py BUILD --write`',
+             'on %s, load average %s while it ran: other jobs shared the 2 cores, so' % (
+                 time.strftime('%Y-%m-%d'), ' '.join('%.1f' % x for x in os.getloadavg())),
+             'wall times are pessimistic; CPU time (of the one computing thread) is the steadier',
+             'figure and the speed-up is computed from it.', '',
+             '| features | method | tensorlens wall / CPU (ms) | NumPy-style wall / CPU (ms) '
+             '| speed-up (CPU) | ranks / sweeps |',
+             '|---|---|---:|---:|---:|---|']
+    with tempfile.TemporaryDirectory() as tmp:
+        for C, H, W in SHAPES:
+            F = ref.structured_features(rng, C, H, W, 4, 0.3)
+            path = os.path.join(tmp, 'f.npy')
+            np.save(path, F)
+            ct = c_times(exe, path, a.repeat)
+            for label, fn in ROWS:
+                reps = max(3, min(a.repeat, 15))
+                pw, pc = median_time(lambda: fn(F, H, W), reps)
+                cw, cc, extra = ct[label]
+                lines.append('| %dx%dx%d | %s | %.3f / %.3f | %.1f / %.1f | %.0f× | %s |' % (
+                    C, H, W, label, cw, cc, pw, pc, pc / cc, extra or '–'))
+                print(lines[-1], flush=True)
+    lines.append('')
+    text = '\n'.join(lines)
+    if a.write:
+        doc = os.path.join(ROOT, 'docs', 'benchmarks.md')
+        old = open(doc).read() if os.path.exists(doc) else '# Benchmarks\n\n'
+        start = old.find('## Saliency maths')
+        if start >= 0:
+            end = old.find('\n## ', start + 1)
+            old = old[:start] + (old[end + 1:] if end >= 0 else '')
+        with open(doc, 'w') as f:
+            f.write(old.rstrip('\n') + '\n\n' + text)
+    else:
+        print(text)
+
+
+if __name__ == '__main__':
+    main()
