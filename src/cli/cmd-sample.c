@@ -138,6 +138,14 @@ tl_cmd_sample (int argc, char **argv)
                    tl_shape_str (bank->ndim, bank->shape, buf, sizeof buf));
       return tl_cli_fail (error);
     }
+  /* Refuse an unwritable output before a long fit. */
+  g_autofree char *outdir = g_path_get_dirname (output);
+  if (!g_file_test (outdir, G_FILE_TEST_IS_DIR) || access (outdir, W_OK) != 0)
+    {
+      g_set_error (&error, TL_ERROR, TL_ERROR_IO,
+                   "%s: the directory '%s' does not exist or is not writable", output, outdir);
+      return tl_cli_fail (error);
+    }
   /* Refuse an impossible count before a long fit. */
   if (!tl_sampler_check_output_size (count, bank->shape[1], &error))
     return tl_cli_fail (error);

@@ -88,6 +88,8 @@ refuses "--components with pmf" "applies to --sampler gmm only" \
 refuses "missing file is named" "nonexistent.npy" \
   --latents "$tmp/nonexistent.npy" --count 5 -o "$tmp/x.npy"
 refuses "required options" "are required" --latents "$data/pmf_bank.npy"
+refuses "output in a missing directory, before fitting" "does not exist or is not writable" \
+  --latents "$data/pmf_bank.npy" --count 5 -o "$tmp/no/such/dir/x.npy"
 check "no output file is left by a refused run" test ! -e "$tmp/x.npy"
 
 echo "1..$n"

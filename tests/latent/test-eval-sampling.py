@@ -69,6 +69,8 @@ def main():
                and close(got["below_heldout_q05"], float((ds < np.quantile(dh, 0.05)).mean())),
                label + ": memorisation = NumPy")
             ok(got["fit_seconds"] >= 0 and got["sample_seconds"] >= 0, label + ": times")
+            ok((got["em_iterations"] >= 1) == label.startswith("gmm"),
+               label + ": EM iterations reported for the GMM only")
         copy = res["bank copy (reference)"]
         ok(copy["nn_median_samples"] == 0 and copy["below_heldout_q05"] == 1.0,
            "the bank-copy row shows pure memorisation")
