@@ -96,8 +96,6 @@ def main():
         tot = 0.0
         for i in range(0, len(xtr), BATCH):
             xb = xtr[perm[i:i + BATCH]]
-            flip = torch.rand(len(xb), generator=g) < 0.5
-            xb = torch.where(flip[:, None, None, None], xb.flip(3), xb)
             loss = F.mse_loss(dec(enc(xb)), xb)
             opt.zero_grad()
             loss.backward()
