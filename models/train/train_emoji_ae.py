@@ -26,7 +26,7 @@ from PIL import Image
 
 SEED = 20261128
 LATENT = 32
-EPOCHS = int(os.environ.get("EPOCHS", "100"))
+EPOCHS = int(os.environ.get("EPOCHS", "40"))
 BATCH = 64
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 EMOJI_DIR = os.environ.get("EMOJI_DIR", "/work/cache/emoji/package")
