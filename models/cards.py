@@ -196,6 +196,44 @@ CARDS = {
             "x,y,w,h), then the classifier's 128-d 'features' output.",
         ],
     },
+    "emoji-ae": {
+        "title": "Colour emoji autoencoder, latent 32 (Noto Emoji, trained here)",
+        "task": "autoencoder",
+        "model": None,
+        "input": {"name": "image", "layout": "NCHW", "channels": 3, "height": 32, "width": 32,
+                  "color": "rgb", "resize": "half_pixel_bilinear", "scale": 1.0 / 255.0,
+                  "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0], "pad": [0, 0, 0, 0]},
+        "outputs": {},
+        "labels": [],
+        "target_layer": None,
+        "score": {"kind": "none"},
+        "autoencoder": {"latent_dim": 32,
+                        "encoder": "emoji-ae-encoder.onnx", "encoder_output": "latent",
+                        "decoder": "emoji-ae-decoder.onnx", "decoder_input": "latent",
+                        "decoder_output": "image",
+                        "output": {"channels": 3, "height": 32, "width": 32, "min": 0.0, "max": 1.0},
+                        "latent_bank": "emoji-ae-latents.npy"},
+        "source": {"package": "npm emoji-datasource-google@16.0.0",
+                   "tarball": "emoji-datasource-google-16.0.0.tgz",
+                   "tarball_sha256": "fb5fd131b362aab7a55542d2a147a79708cce0a8b1c1bbacd470172708b5c438",
+                   "images": "package/img/google/64/*.png (3786 files, sorted by name)",
+                   "trained_by": "models/train/train_emoji_ae.py",
+                   "log": "models/train/emoji-ae.log.json"},
+        "license": "Apache-2.0 (Noto Emoji images, Google); the model is trained on them",
+        "attribution": "Emoji images: Noto Emoji by Google, Apache License 2.0 "
+                       "(github.com/googlefonts/noto-emoji), as packaged in emoji-datasource-google "
+                       "by Cal Henderson (iamcal/emoji-data, MIT). Autoencoder trained by tensorlens.",
+        "notes": [
+            "Images: each 64x64 RGBA Noto emoji alpha-composited on white, 2x2 box-downsampled "
+            "to 32x32 RGB (equal to half-pixel bilinear at exactly 2x), pixel/255 in [0,1].",
+            "Split by index in sorted file order: index % 10 == 9 is held out (test, 378 images); "
+            "the latent bank holds the 3408 training images in order.",
+            "Encoder conv4x4/s2 x3 (32, 64, 128) + ReLU -> linear 32. Decoder linear 2048 + ReLU -> "
+            "(nearest x2 upsample, conv3x3) x3 (96, 64, 32) + ReLU -> conv3x3 -> sigmoid RGB.",
+            "No FID feature network ships for emoji: compare samplers with the latent-space "
+            "Wasserstein measures.",
+        ],
+    },
 }
 
 
@@ -225,6 +263,9 @@ def extra(name, card):
     src["epochs"] = log["epochs"]
     if "test_accuracy" in log:
         card["metrics"] = {"test_accuracy": round(log["test_accuracy"], 4)}
+    if "test_mse" in log and "test_mse_32" not in log:
+        card["metrics"] = {"test_reconstruction_mse": round(log["test_mse"], 6),
+                           "train_images": log["train"], "test_images": log["test"]}
     if "test_mse_32" in log:
         card["metrics"] = {"test_reconstruction_mse": round(log["test_mse_32"], 6),
                            "test_reconstruction_mse_28x28": round(log["test_mse_28"], 6)}

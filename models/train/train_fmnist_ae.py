@@ -22,7 +22,7 @@ import fmnist  # noqa: E402
 
 SEED = 20261127
 LATENT = 16
-EPOCHS = int(os.environ.get("EPOCHS", "12"))
+EPOCHS = int(os.environ.get("EPOCHS", "6"))
 BATCH = 128
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 

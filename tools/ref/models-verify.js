@@ -5,7 +5,8 @@
 // JOBS.json: [{ name, tfjs: "model.json", onnx: "model.onnx" (with the compared
 //   tensors exposed as graph outputs), photo: "x.png|jpg", crop: [x,y,w,h]|null,
 //   size: [H,W], color: "rgb"|"gray", scale, mean: [..], std: [..],
-//   gray: [wr,wg,wb] (for color gray), compare: [tensor names], dump: dir|null }]
+//   gray: [wr,wg,wb] (for color gray), compare: [tensor names], dump: dir|null,
+//   input_npy: NHWC float32 .npy used as the input instead of a photo (optional) }]
 // Preprocessing is done once, in tfjs, exactly as the card says:
 //   crop -> tf.image.resizeBilinear (TF1 legacy, align_corners=false,
 //   half_pixel_centers=false) on 0..255 RGB -> optional gray -> (x*scale-mean)/std.
@@ -53,7 +54,19 @@ function fileHandler(modelJson) {
   };
 }
 
+function npyLoad(file) {
+  const buf = fs.readFileSync(file);
+  const hlen = buf.readUInt16LE(8);
+  const header = buf.toString('latin1', 10, 10 + hlen);
+  if (buf[6] !== 1 || !/'descr': '<f4'/.test(header)) throw new Error(`${file}: need a v1 float32 .npy`);
+  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').map((s) => s.trim())
+    .filter((s) => s.length).map(Number);
+  const data = new Float32Array(buf.buffer.slice(buf.byteOffset + 10 + hlen, buf.byteOffset + buf.length));
+  return tf.tensor(data, shape);
+}
+
 function preprocess(job) {
+  if (job.input_npy) return npyLoad(job.input_npy);   // an NHWC tensor given as is
   return tf.tidy(() => {
     let x = readImage(job.photo);
     if (job.crop) {
@@ -117,7 +130,9 @@ async function runJob(job) {
       maxAbs = Math.max(maxAbs, Math.abs(d)); maxRef = Math.max(maxRef, Math.abs(r[k]));
     }
     rows.push({
-      model: job.name, photo: path.basename(job.photo) + (job.crop ? ` crop ${job.crop.join(',')}` : ''),
+      model: job.name,
+      photo: job.input_npy ? path.basename(job.input_npy)
+        : path.basename(job.photo) + (job.crop ? ` crop ${job.crop.join(',')}` : ''),
       tensor: name, shape: shapeOrt, shape_match: shapeRef === shapeOrt,
       rel_l2: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), max_abs: maxAbs, max_ref: maxRef,
       argmax: r.length <= 1000 ? r.indexOf(Math.max(...r)) : undefined,
