@@ -25,12 +25,14 @@ property_enum (sampler, "Sampler", TensorlensLatentSampler, tensorlens_latent_sa
                "encoded training set, a Gaussian mixture or a single Gaussian fitted to it, "
                "or the N(0, I) prior")
 
-property_int (levels, "Levels", 50)
+/* defaults = tl_pmf_default_params () / tl_gmm_default_params (); a test
+ * checks that they agree */
+property_int (levels, "Levels", 20)
   description ("PMF: quantisation levels per latent dimension")
   value_range (1, 1048576)
   ui_range (2, 200)
 
-property_int (radius, "Radius", 1)
+property_int (radius, "Radius", 2)
   description ("PMF: vicinity half-width, in levels")
   value_range (0, 1048576)
   ui_range (0, 20)

@@ -165,7 +165,7 @@ report (tl_progress_func progress, void *data, double f, const char *stage)
  * the separable resize of the whole image done in another order. */
 static tl_image *
 read_and_resize (int width, int height, tl_rows_func rows, void *rows_data, int tw, int th,
-                 tl_resize_mode mode, digest_state *digest, tl_progress_func progress,
+                 tl_resample_mode mode, digest_state *digest, tl_progress_func progress,
                  void *progress_data, GError **error)
 {
   const int S = TL_EXPLAIN_STRIP_ROWS;
@@ -189,7 +189,7 @@ read_and_resize (int width, int height, tl_rows_func rows, void *rows_data, int 
       float *dst = wide->data + (size_t) y * tw * 3;
       if (tw == width)
         memcpy (dst, strip, sizeof (float) * (size_t) width * n * 3);
-      else if (!tl_resize (strip, width, n, 3, dst, tw, n, mode, error))
+      else if (!tl_resample (strip, width, n, 3, dst, tw, n, mode, error))
         return NULL;
       report (progress, progress_data, 0.2 * (y + n) / height, "reading image");
     }

@@ -321,8 +321,8 @@ tl_generate_grid (tl_model *model, const tl_generate_params *p, tl_progress_func
       g_autoptr (tl_image) rgb = samples[k]->channels == 3
                                    ? tl_image_copy (samples[k], error)
                                    : tl_image_convert (samples[k], 3, error);
-      if (!rgb || !tl_resize (rgb->data, rgb->width, rgb->height, 3, cellpx, cell, cell,
-                              TL_RESIZE_HALF_PIXEL, error))
+      if (!rgb || !tl_resample (rgb->data, rgb->width, rgb->height, 3, cellpx, cell, cell,
+                              TL_RESAMPLE_HALF_PIXEL, error))
         {
           g_clear_pointer (&grid, tl_image_free);
           break;

@@ -154,8 +154,8 @@ preprocess_from_card (const tl_card *c, tl_preprocess_params *p, GError **error)
   p->width = c->width;
   p->height = c->height;
   p->channels = c->color == TL_COLOR_GRAY ? 1 : 3;
-  p->resize_mode = c->resize == TL_RESIZE_TF_LEGACY_BILINEAR ? TL_RESIZE_TF_LEGACY
-                                                             : TL_RESIZE_HALF_PIXEL;
+  p->resize_mode = c->resize == TL_RESIZE_TF_LEGACY_BILINEAR ? TL_RESAMPLE_TF_LEGACY
+                                                             : TL_RESAMPLE_HALF_PIXEL;
   p->scale = (float) (c->scale * 255.0);
   for (int i = 0; i < 3; i++)
     {

@@ -21,12 +21,7 @@
 #include <stdint.h>
 
 #include "tl-net.h"
-/* card.h and resize.h both declare an enum named tl_resize_mode (with
- * different constants); the card's one is renamed while it is included here
- * so that both headers can live in one translation unit. */
-#define tl_resize_mode tl_card_resize_mode
 #include "card.h"
-#undef tl_resize_mode
 #include "preprocess.h"
 
 typedef struct tl_model tl_model;

@@ -125,7 +125,7 @@ test_grid (void)
   float cell[12 * 12 * 3];
   for (int k = 0; k < 7; k++)
     {
-      g_assert_true (tl_resize (imgs[k]->data, 8, 8, 3, cell, 12, 12, TL_RESIZE_HALF_PIXEL, &err));
+      g_assert_true (tl_resample (imgs[k]->data, 8, 8, 3, cell, 12, 12, TL_RESAMPLE_HALF_PIXEL, &err));
       int x0 = 3 + (k % 3) * 15, y0 = 3 + (k / 3) * 15;
       for (int y = 0; y < 12; y++)
         for (int x = 0; x < 12; x++)

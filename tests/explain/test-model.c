@@ -66,7 +66,7 @@ test_card_to_preprocess (void)
   g_assert_cmpint (p->width, ==, 64);
   g_assert_cmpint (p->height, ==, 64);
   g_assert_cmpint (p->channels, ==, 1);
-  g_assert_cmpint (p->resize_mode, ==, TL_RESIZE_TF_LEGACY);
+  g_assert_cmpint (p->resize_mode, ==, TL_RESAMPLE_TF_LEGACY);
   g_assert_cmpfloat_with_epsilon (p->scale, c->scale * 255.0, 1e-6);
   g_assert_cmpfloat_with_epsilon (p->scale, 1.0, 1e-6);
   g_assert_cmpfloat (p->mean[0], ==, 0.5f);

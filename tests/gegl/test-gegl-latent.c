@@ -79,6 +79,28 @@ test_matches_library (void)
   g_object_unref (g);
 }
 
+static int
+default_int (const char *prop)
+{
+  GParamSpec *ps = gegl_operation_find_property (OP, prop);
+  g_assert_nonnull (ps);
+  return G_PARAM_SPEC_INT (ps)->default_value;
+}
+
+/* The op's defaults are the library's (one place for defaults). */
+static void
+test_defaults (void)
+{
+  tl_generate_params p = tl_generate_default_params ();
+  g_assert_cmpint (default_int ("levels"), ==, p.sampler.pmf.levels);
+  g_assert_cmpint (default_int ("radius"), ==, p.sampler.pmf.radius);
+  g_assert_cmpint (default_int ("components"), ==, p.sampler.gmm.components);
+  g_assert_cmpint (default_int ("count"), ==, p.count);
+  g_assert_cmpint (default_int ("columns"), ==, p.columns);
+  g_assert_cmpint (default_int ("cell-size"), ==, p.cell_size);
+  g_assert_cmpint (default_int ("spacing"), ==, p.spacing);
+}
+
 static void
 test_bad_model (void)
 {
@@ -110,6 +132,7 @@ main (int argc, char **argv)
   g_assert_true (g_module_symbol (mod, "tensorlens_latent_samples_forward_count",
                                   (gpointer *) &op_forward_count));
   g_test_add_func ("/gegl/latent-samples/matches-library", test_matches_library);
+  g_test_add_func ("/gegl/latent-samples/defaults", test_defaults);
   g_test_add_func ("/gegl/latent-samples/bad-model", test_bad_model);
   int r = g_test_run ();
   g_module_close (mod);

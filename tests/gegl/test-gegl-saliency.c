@@ -106,6 +106,32 @@ test_registered (void)
   g_assert_nonnull (gegl_operation_get_key (OP, "gimp:menu-path"));
   g_assert_nonnull (gegl_operation_get_key (OP, "description"));
   g_assert_nonnull (op_forward_count);
+
+  /* the op's defaults are the library's */
+  tl_saliency_params sp = tl_saliency_default_params ();
+  tl_render_params rp = tl_render_default_params ();
+  GParamSpec *ps = gegl_operation_find_property (OP, "sweeps");
+  g_assert_cmpint (G_PARAM_SPEC_INT (ps)->default_value, ==, sp.sweeps);
+  ps = gegl_operation_find_property (OP, "components");
+  g_assert_cmpint (G_PARAM_SPEC_INT (ps)->default_value, ==, sp.components);
+  ps = gegl_operation_find_property (OP, "sign-rule");
+  g_assert_cmpint (G_PARAM_SPEC_BOOLEAN (ps)->default_value, ==, sp.sign_rule);
+  ps = gegl_operation_find_property (OP, "opacity");
+  g_assert_cmpfloat (G_PARAM_SPEC_DOUBLE (ps)->default_value, ==, rp.opacity);
+  ps = gegl_operation_find_property (OP, "output");
+  g_assert_cmpstr (g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class,
+                                     G_PARAM_SPEC_ENUM (ps)->default_value)->value_nick, ==,
+                   tl_render_mode_name (rp.mode));
+  ps = gegl_operation_find_property (OP, "colormap");
+  g_assert_cmpstr (g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class,
+                                     G_PARAM_SPEC_ENUM (ps)->default_value)->value_nick, ==,
+                   tl_colormap_name (rp.colormap));
+  for (int i = 1; i <= 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("rank%d", i);
+      ps = gegl_operation_find_property (OP, name);
+      g_assert_cmpint (G_PARAM_SPEC_INT (ps)->default_value, ==, sp.ranks[i - 1]);
+    }
 }
 
 static double
@@ -210,7 +236,7 @@ test_forward_count (void)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (tl_image) small = load_fixture ("gegl/coffee-300x200.png");
-  g_autoptr (tl_image) img = tl_image_resize (small, 1500, 1000, TL_RESIZE_HALF_PIXEL, &err);
+  g_autoptr (tl_image) img = tl_image_resize (small, 1500, 1000, TL_RESAMPLE_HALF_PIXEL, &err);
   g_assert_no_error (err);
   GeglBuffer *src = buffer_from_image (img);
   GeglRectangle r = { 0, 0, 1500, 1000 };
