@@ -148,11 +148,12 @@ def make_conv():
         ("aniso", 1, 3, 9, 12, 2, (3, 3), (2, 1), (1, 3), (1, 3, 1, 3), 1, True, "none"),
         ("groups3_s2", 2, 6, 7, 8, 9, (3, 3), (2, 2), (1, 1), (1, 1, 0, 0), 3, True, "none"),
         ("k1x3", 1, 3, 5, 9, 2, (1, 3), (1, 2), (1, 1), (0, 1, 0, 1), 1, True, "none"),
-        # wide rows: the depthwise kernel's vectorised interior (>= 16 columns)
-        ("dw3x3_wide", 1, 2, 5, 40, 2, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 2, True, "relu"),
-        ("dw3x3_s2_wide", 2, 2, 5, 41, 2, (3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 2, True, "none"),
+        # planes too big for the depthwise kernel's padded copy (> 576 floats
+        # padded), with wide rows: its vectorised row interior (>= 16 columns)
+        ("dw3x3_wide", 1, 2, 6, 100, 2, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 2, True, "relu"),
+        ("dw3x3_s2_wide", 2, 2, 5, 101, 2, (3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 2, True, "none"),
         ("dw5x5_wide_dil2", 1, 2, 9, 45, 2, (5, 5), (1, 1), (2, 2), (4, 4, 4, 4), 2, True, "none"),
-        ("dw5x5_s2_wide", 1, 3, 7, 47, 3, (5, 5), (2, 2), (1, 1), (2, 1, 2, 3), 3, False, "none"),
+        ("dw5x5_s2_wide", 1, 3, 7, 60, 3, (5, 5), (2, 2), (1, 1), (2, 1, 2, 3), 3, False, "none"),
         ("dw7x7_wide", 1, 2, 8, 30, 2, (7, 7), (1, 1), (1, 1), (3, 3, 3, 3), 2, True, "none"),
     ]
     for (name, n, c, h, w, o, k, st, dl, pd, g, has_b, act) in cases:
