@@ -100,6 +100,45 @@ dw_row (float *yr, const float *xr, const float *w, const tl_conv_params *p,
     interior (yr, xr, w, L, H, off0, dw, 5, 2);
 }
 
+static inline __attribute__ ((always_inline)) void
+interior_2d3 (float *restrict yr, const float *restrict r0, const float *restrict r1,
+              const float *restrict r2, const float *w, int64_t L, int64_t H, int64_t off,
+              int64_t D, const int64_t S)
+{
+  const float a0 = w[0], a1 = w[1], a2 = w[2], b0 = w[3], b1 = w[4], b2 = w[5];
+  const float c0 = w[6], c1 = w[7], c2 = w[8];
+  for (int64_t ow = L; ow < H; ow++)
+    {
+      const int64_t i = ow * S + off;
+      yr[ow] += (a0 * r0[i] + a1 * r0[i + D] + a2 * r0[i + 2 * D])
+                + (b0 * r1[i] + b1 * r1[i + D] + b2 * r1[i + 2 * D])
+                + (c0 * r2[i] + c1 * r2[i + D] + c2 * r2[i + 2 * D]);
+    }
+}
+
+static inline __attribute__ ((always_inline)) void
+dw_full_row3 (float *yr, const float *const *rows, const float *wk,
+              const tl_conv_params *p, const dw_plan *pl)
+{
+  const int64_t sw = p->stride_w, dw = p->dilation_w;
+  const int64_t off0 = -p->pad_left, L = pl->L, H = pl->H;
+  for (int64_t ki = 0; ki < 3; ki++)
+    for (int64_t kj = 0; kj < 3; kj++)
+      {
+        const int64_t off = off0 + kj * dw, lo = pl->lo[kj], hi = pl->hi[kj];
+        const float wv = wk[ki * 3 + kj];
+        const float *xr = rows[ki];
+        for (int64_t ow = lo; ow < MIN (hi, L); ow++)
+          yr[ow] += wv * xr[ow * sw + off];
+        for (int64_t ow = MAX (lo, H); ow < hi; ow++)
+          yr[ow] += wv * xr[ow * sw + off];
+      }
+  if (sw == 1)
+    interior_2d3 (yr, rows[0], rows[1], rows[2], wk, L, H, off0, dw, 1);
+  else
+    interior_2d3 (yr, rows[0], rows[1], rows[2], wk, L, H, off0, dw, 2);
+}
+
 /* Planes that fit (padded) in this many floats are copied into a zero-
  * padded stack buffer first: then every tap of every window is inside, and
  * the window sum needs no edge handling at all. That suits the small,
@@ -223,6 +262,13 @@ forward_planes (void *data, int64_t begin, int64_t end)
         for (int64_t oh = 0; oh < Ho; oh++)
           {
             const int64_t h0 = oh * p->stride_h - p->pad_top;
+            if (kh == 3 && kw == 3 && h0 >= 0 && h0 + 2 * p->dilation_h < H)
+              {
+                const float *rows[3] = { x + h0 * W, x + (h0 + p->dilation_h) * W,
+                                         x + (h0 + 2 * p->dilation_h) * W };
+                dw_full_row3 (y + oh * Wo, rows, wk, p, &pl);
+                continue;
+              }
             for (int64_t ki = 0; ki < kh; ki++)
               {
                 const int64_t ih = h0 + ki * p->dilation_h;
