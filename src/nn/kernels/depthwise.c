@@ -1,10 +1,13 @@
 /* Depthwise convolution (groups == C_in == C_out): a direct loop per (n, c)
  * plane, planes split over threads. A GEMM would have K = kH*kW, all
- * overhead. Forward works row by row: for each kernel row, the columns
- * where every tap of the kernel row lies inside the input (the interior)
- * take all kW taps in one pass, which the compiler vectorizes for the
- * common kW = 3 and 5 at strides 1 and 2; the few edge columns take the
- * taps that exist one by one. */
+ * overhead. Three forms, chosen per call from the geometry:
+ * - small planes (MobileNet's 14x14, 7x7): copied into a zero-padded stack
+ *   buffer, then every window is whole and needs no edge handling;
+ * - 3x3 / 5x5 kernels at strides 1-2 on wide rows: row by row; the columns
+ *   where every tap lies inside the input (the interior) take all taps of a
+ *   kernel row (for 3x3 output rows with all input rows present: all nine
+ *   taps) in one vectorized pass, the few edge columns go tap by tap;
+ * - anything else: tap-major, one loop over the valid columns per tap. */
 #include "kernels-private.h"
 
 #include <string.h>
