@@ -760,16 +760,18 @@ def ort_crosscheck():
     with open(os.path.join(tmp, "manifest.json"), "w") as f:
         json.dump(manifest, f)
     env = dict(os.environ, NODE_PATH=mods)
-    subprocess.run(["node", os.path.join(HERE, "run-ort.js"), tmp], check=True, env=env)
     worst, bad = 0.0, []
-    for (name, y) in expected:
-        got = np.fromfile(os.path.join(tmp, name + ".out"), np.float32).reshape(y.shape)
-        err = np.linalg.norm(got - y.astype(np.float64)) / max(np.linalg.norm(y), 1e-30)
-        if err > 1e-5:
-            bad.append(f"{name} ({err:.3g})")
-        worst = max(worst, err)
+    try:
+        subprocess.run(["node", os.path.join(HERE, "run-ort.js"), tmp], check=True, env=env)
+        for (name, y) in expected:
+            got = np.fromfile(os.path.join(tmp, name + ".out"), np.float32).reshape(y.shape)
+            err = np.linalg.norm(got - y.astype(np.float64)) / max(np.linalg.norm(y), 1e-30)
+            if err > 1e-5:
+                bad.append(f"{name} ({err:.3g})")
+            worst = max(worst, err)
+    finally:
+        shutil.rmtree(tmp)
     assert not bad, "ONNX Runtime differs from the reference: " + ", ".join(bad)
-    shutil.rmtree(tmp)
     print(f"ONNX Runtime agrees on {len(expected)} forward cases (worst rel L2 {worst:.2g})")
 
 
