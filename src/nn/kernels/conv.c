@@ -1,0 +1,310 @@
+/* 2-D convolution, forward and input gradient. Three paths: 1x1 stride-1
+ * unpadded (the input plane already is the GEMM operand), depthwise (direct
+ * loop: a GEMM with K = kH*kW would be all overhead) and im2col + sgemm. */
+#include "kernels-private.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+tl_conv_params
+tl_conv_default_params (void)
+{
+  return (tl_conv_params) { .kernel_h = 1, .kernel_w = 1, .stride_h = 1,
+                            .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+                            .groups = 1 };
+}
+
+gboolean
+tl_conv_resolve_auto_pad (tl_auto_pad mode, int64_t in, int64_t kernel,
+                          int64_t stride, int64_t dilation, int64_t *pad_begin,
+                          int64_t *pad_end, GError **error)
+{
+  const char *op = "auto_pad";
+  if (!tl_k_check_param (op, "input size", in, 1, error)
+      || !tl_k_check_param (op, "kernel", kernel, 1, error)
+      || !tl_k_check_param (op, "stride", stride, 1, error)
+      || !tl_k_check_param (op, "dilation", dilation, 1, error))
+    return FALSE;
+  const int64_t eff = (kernel - 1) * dilation + 1;
+  int64_t total;
+  switch (mode)
+    {
+    case TL_AUTO_PAD_NOTSET:
+      return TRUE;
+    case TL_AUTO_PAD_VALID:
+      *pad_begin = *pad_end = 0;
+      return TRUE;
+    case TL_AUTO_PAD_SAME_UPPER:
+    case TL_AUTO_PAD_SAME_LOWER:
+      total = (tl_k_ceil_div (in, stride) - 1) * stride + eff - in;
+      if (total < 0)
+        total = 0;
+      if (mode == TL_AUTO_PAD_SAME_UPPER)
+        {
+          *pad_begin = total / 2;
+          *pad_end = total - total / 2;
+        }
+      else
+        {
+          *pad_end = total / 2;
+          *pad_begin = total - total / 2;
+        }
+      return TRUE;
+    }
+  g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "auto_pad: unknown mode %d",
+               (int) mode);
+  return FALSE;
+}
+
+/* Validates the parameters against x; does not look at channels. */
+static gboolean
+check_geometry (const char *op, const tl_conv_params *p, GError **error)
+{
+  return tl_k_check_param (op, "kernel_h", p->kernel_h, 1, error)
+         && tl_k_check_param (op, "kernel_w", p->kernel_w, 1, error)
+         && tl_k_check_param (op, "stride_h", p->stride_h, 1, error)
+         && tl_k_check_param (op, "stride_w", p->stride_w, 1, error)
+         && tl_k_check_param (op, "dilation_h", p->dilation_h, 1, error)
+         && tl_k_check_param (op, "dilation_w", p->dilation_w, 1, error)
+         && tl_k_check_param (op, "pad_top", p->pad_top, 0, error)
+         && tl_k_check_param (op, "pad_left", p->pad_left, 0, error)
+         && tl_k_check_param (op, "pad_bottom", p->pad_bottom, 0, error)
+         && tl_k_check_param (op, "pad_right", p->pad_right, 0, error)
+         && tl_k_check_param (op, "groups", p->groups, 1, error);
+}
+
+static gboolean
+conv_axis (const char *op, const char *axis, int64_t in, int64_t k, int64_t s,
+           int64_t d, int64_t pb, int64_t pe, int64_t *out, GError **error)
+{
+  const int64_t eff = (k - 1) * d + 1, padded = in + pb + pe;
+  if (eff > padded)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "%s: the %s kernel spans %" G_GINT64_FORMAT
+                   " (kernel %" G_GINT64_FORMAT ", dilation %" G_GINT64_FORMAT
+                   "), more than the padded input (%" G_GINT64_FORMAT ")",
+                   op, axis, eff, k, d, padded);
+      return FALSE;
+    }
+  *out = (padded - eff) / s + 1;
+  return TRUE;
+}
+
+static gboolean
+conv_shape (const char *op, const tl_conv_params *p, tl_shape4 x, int64_t c_out,
+            tl_shape4 *y, GError **error)
+{
+  if (!check_geometry (op, p, error) || !tl_k_check_shape (op, "input", x, error)
+      || !tl_k_check_param (op, "output channels", c_out, 1, error))
+    return FALSE;
+  if (x.c % p->groups != 0 || c_out % p->groups != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "%s: groups = %" G_GINT64_FORMAT " does not divide the input (%"
+                   G_GINT64_FORMAT ") and output (%" G_GINT64_FORMAT ") channels",
+                   op, p->groups, x.c, c_out);
+      return FALSE;
+    }
+  y->n = x.n;
+  y->c = c_out;
+  return conv_axis (op, "height", x.h, p->kernel_h, p->stride_h, p->dilation_h,
+                    p->pad_top, p->pad_bottom, &y->h, error)
+         && conv_axis (op, "width", x.w, p->kernel_w, p->stride_w, p->dilation_w,
+                       p->pad_left, p->pad_right, &y->w, error)
+         && tl_k_check_shape (op, "output", *y, error);
+}
+
+gboolean
+tl_conv2d_output_shape (const tl_conv_params *p, tl_shape4 x, int64_t c_out,
+                        tl_shape4 *y, GError **error)
+{
+  g_return_val_if_fail (p != NULL && y != NULL, FALSE);
+  return conv_shape ("Conv", p, x, c_out, y, error);
+}
+
+static gboolean
+is_pointwise (const tl_conv_params *p)
+{
+  return p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1
+         && p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0
+         && p->pad_bottom == 0 && p->pad_right == 0;
+}
+
+static gboolean
+is_depthwise (const tl_conv_params *p, tl_shape4 x, tl_shape4 y)
+{
+  return p->groups == x.c && x.c == y.c && p->groups > 1;
+}
+
+size_t
+tl_conv2d_scratch_size (const tl_conv_params *p, tl_shape4 x, tl_shape4 y)
+{
+  if (is_pointwise (p) || is_depthwise (p, x, y))
+    return 0;
+  if (p->groups < 1)
+    return SIZE_MAX;
+  return tl_k_mul5_sat (x.c / p->groups, p->kernel_h, p->kernel_w, y.h, y.w);
+}
+
+/* Checks everything a forward/backward call depends on. */
+static gboolean
+conv_check_call (const char *op, const tl_conv_params *p, tl_shape4 xs,
+                 tl_shape4 ws, tl_shape4 ys, size_t scratch_len,
+                 const float *scratch, GError **error)
+{
+  tl_shape4 want;
+  if (!conv_shape (op, p, xs, ys.c, &want, error)
+      || !tl_k_expect_shape (op, "output", ys, want, error))
+    return FALSE;
+  tl_shape4 wwant = { ys.c, xs.c / p->groups, p->kernel_h, p->kernel_w };
+  if (!tl_k_expect_shape (op, "weight", ws, wwant, error))
+    return FALSE;
+  if (!tl_k_check_shape (op, "weight", ws, error))
+    return FALSE;
+  size_t need = tl_conv2d_scratch_size (p, xs, ys);
+  if (need > (size_t) TL_TENSOR_MAX_NUMEL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "%s: the im2col buffer would need %zu floats", op, need);
+      return FALSE;
+    }
+  if (need > scratch_len || (need > 0 && scratch == NULL))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "%s: scratch holds %zu floats, %zu needed", op, scratch_len, need);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Columns of the output handled per GEMM call. One thread: tiles of about
+ * 16K floats, so the im2col tile and the output tile stay in L2 between
+ * im2col, GEMM and the bias/activation epilogue instead of streaming
+ * through memory three times (tuned with tests/nn/kernels/bench-conv).
+ * Several threads: one GEMM per (n, group), because every OpenBLAS call
+ * wakes and joins its worker threads, and many short calls cost more than
+ * the cache saves (badly so on a loaded machine). */
+static int64_t
+column_tile (int64_t k, int64_t og, int64_t ohw)
+{
+  if (tl_kernels_get_threads () > 1)
+    return ohw;
+  const int64_t nb = MAX (16384 / MAX (k, og), 256);
+  return nb >= ohw ? ohw : nb;
+}
+
+gboolean
+tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
+                   const float *w, tl_shape4 ws, const float *bias,
+                   tl_activation act, float *y, tl_shape4 ys, float *scratch,
+                   size_t scratch_len, GError **error)
+{
+  g_return_val_if_fail (p && x && w && y, FALSE);
+  if (!conv_check_call ("Conv", p, xs, ws, ys, scratch_len, scratch, error))
+    return FALSE;
+
+  if (is_depthwise (p, xs, ys))
+    {
+      tl_k_depthwise_forward (p, x, xs, w, bias, act, y, ys);
+      return TRUE;
+    }
+
+  const int64_t G = p->groups, cg = xs.c / G, og = ys.c / G;
+  const int64_t hw = xs.h * xs.w, ohw = ys.h * ys.w;
+  const int64_t k = cg * p->kernel_h * p->kernel_w;
+  const gboolean pw = is_pointwise (p);
+  const int64_t nb = column_tile (k, og, ohw);
+  for (int64_t n = 0; n < xs.n; n++)
+    for (int64_t g = 0; g < G; g++)
+      {
+        const float *xg = x + (n * xs.c + g * cg) * hw;
+        const float *wg = w + g * og * k;
+        float *yg = y + (n * ys.c + g * og) * ohw;
+        for (int64_t j0 = 0; j0 < ohw; j0 += nb)
+          {
+            const int64_t nc = MIN (nb, ohw - j0);
+            const float *cols = xg + j0;
+            int64_t ldb = hw;
+            if (!pw)
+              {
+                tl_k_im2col_cols (xg, cg, xs.h, xs.w, p, ys.h, ys.w, j0, j0 + nc, scratch);
+                cols = scratch;
+                ldb = nc;
+              }
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, og, nc, k, 1.0f, wg, k,
+                         cols, ldb, 0.0f, yg + j0, ohw);
+            /* the tile is still in cache: bias and activation now */
+            for (int64_t o = 0; o < og; o++)
+              tl_k_bias_act (yg + o * ohw + j0, nc, bias ? bias[g * og + o] : 0.0f, act);
+          }
+      }
+  return TRUE;
+}
+
+gboolean
+tl_conv2d_backward_input (const tl_conv_params *p, const float *dy, tl_shape4 ys,
+                          const float *w, tl_shape4 ws, float *dx, tl_shape4 xs,
+                          float *scratch, size_t scratch_len, GError **error)
+{
+  g_return_val_if_fail (p && dy && w && dx, FALSE);
+  if (!conv_check_call ("Conv backward", p, xs, ws, ys, scratch_len, scratch, error))
+    return FALSE;
+
+  if (is_depthwise (p, xs, ys))
+    {
+      tl_k_depthwise_backward (p, dy, ys, w, dx, xs);
+      return TRUE;
+    }
+
+  const int64_t G = p->groups, cg = xs.c / G, og = ys.c / G;
+  const int64_t hw = xs.h * xs.w, ohw = ys.h * ys.w;
+  const int64_t k = cg * p->kernel_h * p->kernel_w;
+  const gboolean pw = is_pointwise (p);
+  for (int64_t n = 0; n < xs.n; n++)
+    for (int64_t g = 0; g < G; g++)
+      {
+        float *dxg = dx + (n * xs.c + g * cg) * hw;
+        const float *wg = w + g * og * k;
+        const float *dyg = dy + (n * ys.c + g * og) * ohw;
+        if (pw)
+          {
+            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, cg, hw, og, 1.0f,
+                         wg, k, dyg, ohw, 0.0f, dxg, hw);
+            continue;
+          }
+        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, k, ohw, og, 1.0f, wg,
+                     k, dyg, ohw, 0.0f, scratch, ohw);
+        memset (dxg, 0, sizeof (float) * cg * hw);
+        tl_k_col2im (scratch, cg, xs.h, xs.w, p, ys.h, ys.w, dxg);
+      }
+  return TRUE;
+}
+
+gboolean
+tl_conv_fold_batchnorm (float *w, int64_t c_out, int64_t per_out,
+                        const float *bias_in, float *bias_out, const float *gamma,
+                        const float *beta, const float *mean, const float *var,
+                        float eps, GError **error)
+{
+  g_return_val_if_fail (w && bias_out && gamma && beta && mean && var, FALSE);
+  for (int64_t o = 0; o < c_out; o++)
+    if (!(eps >= 0.0f) || !((double) var[o] + eps > 0.0) || !isfinite (var[o]))
+      {
+        g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                     "BatchNormalization: variance %g + epsilon %g of channel %"
+                     G_GINT64_FORMAT " is not a positive number",
+                     (double) var[o], (double) eps, o);
+        return FALSE;
+      }
+  for (int64_t o = 0; o < c_out; o++)
+    {
+      const double s = gamma[o] / sqrt ((double) var[o] + eps);
+      for (int64_t i = 0; i < per_out; i++)
+        w[o * per_out + i] = (float) (w[o * per_out + i] * s);
+      const double b = bias_in ? bias_in[o] : 0.0;
+      bias_out[o] = (float) ((b - mean[o]) * s + beta[o]);
+    }
+  return TRUE;
+}

@@ -1,0 +1,114 @@
+/* Benchmark (not a test): GFLOP/s of tl_conv2d_forward against bare
+ * cblas_sgemm on the same GEMM shapes, for ResNet-18 and MobileNetV2 layers.
+ *   build-x/tests/nn/kernels/bench-conv [threads]
+ * "conv" includes im2col (no bias, no activation: the same arithmetic as
+ * the GEMM); "+b+relu" adds the fused bias + ReLU epilogue, extra work
+ * the GEMM alone does not do. "ratio" = conv / sgemm GFLOP/s, which the
+ * kernels aim to keep >= 0.8 for the GEMM paths. */
+#include "kernels.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct
+{
+  const char *name;
+  int64_t c, h, w, o, k, s, p, g;
+} layer;
+
+static const layer layers[] = {
+  { "r18 conv1 7x7/2 3->64 @224", 3, 224, 224, 64, 7, 2, 3, 1 },
+  { "r18 3x3 64->64 @56", 64, 56, 56, 64, 3, 1, 1, 1 },
+  { "r18 3x3/2 64->128 @56", 64, 56, 56, 128, 3, 2, 1, 1 },
+  { "r18 1x1/2 64->128 @56", 64, 56, 56, 128, 1, 2, 0, 1 },
+  { "r18 3x3 128->128 @28", 128, 28, 28, 128, 3, 1, 1, 1 },
+  { "r18 3x3 256->256 @14", 256, 14, 14, 256, 3, 1, 1, 1 },
+  { "r18 3x3 512->512 @7", 512, 7, 7, 512, 3, 1, 1, 1 },
+  { "mv2 3x3/2 3->32 @224", 3, 224, 224, 32, 3, 2, 1, 1 },
+  { "mv2 pw 32->16 @112", 32, 112, 112, 16, 1, 1, 0, 1 },
+  { "mv2 pw 16->96 @112", 16, 112, 112, 96, 1, 1, 0, 1 },
+  { "mv2 pw 144->24 @56", 144, 56, 56, 24, 1, 1, 0, 1 },
+  { "mv2 pw 320->1280 @7", 320, 7, 7, 1280, 1, 1, 0, 1 },
+  { "mv2 dw 3x3 32 @112", 32, 112, 112, 32, 3, 1, 1, 32 },
+  { "mv2 dw 3x3/2 96 @112", 96, 112, 112, 96, 3, 2, 1, 96 },
+  { "mv2 dw 3x3 960 @7", 960, 7, 7, 960, 3, 1, 1, 960 },
+};
+
+static double
+now (void)
+{
+  return g_get_monotonic_time () * 1e-6;
+}
+
+/* best of `reps` runs, at least 0.2 s in total */
+#define TIME_BEST(stmt, best)                                                 \
+  do {                                                                        \
+    best = 1e30;                                                              \
+    double t_end = now () + 0.2;                                              \
+    for (int r = 0; r < 3 || now () < t_end; r++)                             \
+      {                                                                       \
+        double t0 = now ();                                                   \
+        stmt;                                                                 \
+        double dt = now () - t0;                                              \
+        if (dt < best)                                                        \
+          best = dt;                                                          \
+      }                                                                       \
+  } while (0)
+
+int
+main (int argc, char **argv)
+{
+  int threads = argc > 1 ? atoi (argv[1]) : 1;
+  tl_kernels_set_threads (threads);
+  printf ("threads %d, GFLOP/s\n%-30s %9s %9s %9s %6s\n", threads, "layer", "conv",
+          "+b+relu", "sgemm", "ratio");
+  for (size_t i = 0; i < G_N_ELEMENTS (layers); i++)
+    {
+      const layer *L = &layers[i];
+      tl_conv_params p = tl_conv_default_params ();
+      p.kernel_h = p.kernel_w = L->k;
+      p.stride_h = p.stride_w = L->s;
+      p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = L->p;
+      p.groups = L->g;
+      tl_shape4 xs = { 1, L->c, L->h, L->w }, ys;
+      tl_shape4 ws = { L->o, L->c / L->g, L->k, L->k };
+      if (!tl_conv2d_output_shape (&p, xs, L->o, &ys, NULL))
+        return 1;
+      size_t sl = tl_conv2d_scratch_size (&p, xs, ys);
+      float *x = g_new (float, L->c * L->h * L->w);
+      float *w = g_new (float, ws.n * ws.c * ws.h * ws.w);
+      float *b = g_new0 (float, L->o);
+      float *y = g_new (float, ys.c * ys.h * ys.w);
+      float *s = g_new (float, sl > 0 ? sl : 1);
+      for (int64_t j = 0; j < L->c * L->h * L->w; j++)
+        x[j] = (float) (j % 13) * 0.1f;
+      for (int64_t j = 0; j < ws.n * ws.c * ws.h * ws.w; j++)
+        w[j] = (float) (j % 7) * 0.01f;
+      tl_activation act = { TL_ACT_RELU, 0, 0 };
+      const int64_t m = L->o / L->g, k = ws.c * L->k * L->k, n = ys.h * ys.w;
+      const double flops = 2.0 * L->o * k * n;
+      const tl_activation none = { TL_ACT_NONE, 0, 0 };
+      double tc, tf, tg = 0;
+      TIME_BEST (tl_conv2d_forward (&p, x, xs, w, ws, NULL, none, y, ys, s, sl, NULL), tc);
+      TIME_BEST (tl_conv2d_forward (&p, x, xs, w, ws, b, act, y, ys, s, sl, NULL), tf);
+      if (L->g == 1)
+        {
+          /* the same GEMM on ready-made operands (im2col buffer or input) */
+          float *bm = sl > 0 ? s : x;
+          TIME_BEST (cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f,
+                                  w, k, bm, n, 0.0f, y, n), tg);
+          printf ("%-30s %9.2f %9.2f %9.2f %6.2f\n", L->name, flops / tc * 1e-9,
+                  flops / tf * 1e-9, flops / tg * 1e-9, tg / tc);
+        }
+      else
+        printf ("%-30s %9.2f %9.2f %9s %6s\n", L->name, flops / tc * 1e-9,
+                flops / tf * 1e-9, "-", "-");
+      g_free (x);
+      g_free (w);
+      g_free (b);
+      g_free (y);
+      g_free (s);
+    }
+  return 0;
+}
