@@ -11,3 +11,15 @@
  * orthonormal eigenvectors as columns. 1 ≤ k ≤ n. Z must not alias A. */
 gboolean tl_linalg_symeig_top (int n, double *A, int k, double *w, double *Z,
                                GError **error);
+
+/* The same top k eigenpairs of A, plus what a rank decision needs from the
+ * whole spectrum without computing it: *n_above receives the number of the
+ * n eigenvalues above rel·λ1 (0 when λ1 ≤ 0), and, when sum_top is not
+ * NULL, *sum_top the sum of the largest min(cap, *n_above) eigenvalues
+ * (cap ≥ 1). For k ≤ n/6 this is one tridiagonal reduction, bisection and
+ * inverse iteration for the k wanted pairs, and a Sturm count (O(n)) for
+ * *n_above: the spectrum itself is computed only when the sum needs
+ * eigenvalues beyond the k. */
+gboolean tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z,
+                                     double rel, int *n_above, int cap, double *sum_top,
+                                     GError **error);

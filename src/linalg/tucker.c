@@ -559,21 +559,30 @@ trace (const double *S, int64_t n)
   return s;
 }
 
+/* The mode-2 and mode-3 Grams (H×H, W×W, zeroed by the caller) as
+ * partial traces of Gx = XᵀX (N×N, N = H·W). */
+static void
+partial_traces (const double *Gx, int64_t H, int64_t W, double *G2, double *G3)
+{
+  int64_t N = H * W;
+  for (int64_t h = 0; h < H; h++)
+    for (int64_t w = 0; w < W; w++)
+      {
+        const double *row = Gx + (h * W + w) * N;
+        for (int64_t h2 = 0; h2 < H; h2++)
+          G2[h * H + h2] += row[h2 * W + w];
+        for (int64_t w2 = 0; w2 < W; w2++)
+          G3[w * W + w2] += row[h * W + w2];
+      }
+}
+
 static gboolean
 hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1, GError **error)
 {
   int64_t H = dims[1], W = dims[2], N = H * W;
   g_autofree double *G2 = g_new0 (double, (gsize) (H * H));
   g_autofree double *G3 = g_new0 (double, (gsize) (W * W));
-  for (int64_t h = 0; h < H; h++)
-    for (int64_t w = 0; w < W; w++)
-      {
-        const double *row = g->Gx + (h * W + w) * N;
-        for (int64_t h2 = 0; h2 < H; h2++)
-          G2[h * H + h2] += row[h2 * W + w];
-        for (int64_t w2 = 0; w2 < W; w2++)
-          G3[w * W + w2] += row[h * W + w2];
-      }
+  partial_traces (g->Gx, H, W, G2, G3);
   g_autofree double *U2 = g_new (double, (gsize) (H * H));
   g_autofree double *U3 = g_new (double, (gsize) (W * W));
   g_autofree double *s2 = g_new (double, (gsize) H);
@@ -603,6 +612,44 @@ hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1, GEr
   return TRUE;
 }
 
+/* The argument checks shared by the public entry points. */
+static gboolean
+check_args (const int64_t dims[3], const int ranks[3], int sweeps, GError **error)
+{
+  for (int i = 0; i < 3; i++)
+    {
+      if (dims[i] < 1 || dims[i] > G_MAXINT)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "Tucker: dimension %d of the tensor is %" G_GINT64_FORMAT
+                       " (must be 1..%d)", i + 1, (gint64) dims[i], G_MAXINT);
+          return FALSE;
+        }
+      if (ranks[i] < 1)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "Tucker: rank R%d = %d is below 1", i + 1, ranks[i]);
+          return FALSE;
+        }
+    }
+  int64_t numel = dims[0] * dims[1] * dims[2];
+  if (numel > G_MAXINT)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "Tucker: a tensor of %" G_GINT64_FORMAT " elements is too large "
+                   "(limit %d)", (gint64) numel, G_MAXINT);
+      return FALSE;
+    }
+  if (sweeps < 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "Tucker: sweeps = %d is negative", sweeps);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 tl_tucker *
 tl_tucker_hooi (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
                 GError **error)
@@ -615,42 +662,13 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
                      bool want_a, GError **error)
 {
   g_return_val_if_fail (F && dims && ranks, NULL);
-  for (int i = 0; i < 3; i++)
-    {
-      if (dims[i] < 1 || dims[i] > G_MAXINT)
-        {
-          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                       "Tucker: dimension %d of the tensor is %" G_GINT64_FORMAT
-                       " (must be 1..%d)", i + 1, (gint64) dims[i], G_MAXINT);
-          return NULL;
-        }
-      if (ranks[i] < 1)
-        {
-          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                       "Tucker: rank R%d = %d is below 1", i + 1, ranks[i]);
-          return NULL;
-        }
-    }
-  int64_t numel = dims[0] * dims[1] * dims[2];
-  if (numel > G_MAXINT)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "Tucker: a tensor of %" G_GINT64_FORMAT " elements is too large "
-                   "(limit %d)", (gint64) numel, G_MAXINT);
-      return NULL;
-    }
-  if (sweeps < 0)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "Tucker: sweeps = %d is negative", sweeps);
-      return NULL;
-    }
-
+  if (!check_args (dims, ranks, sweeps, error))
+    return NULL;
   g_autoptr (tl_tucker) t = g_new0 (tl_tucker, 1);
   memcpy (t->dims, dims, sizeof t->dims);
   memcpy (t->ranks_requested, ranks, sizeof t->ranks_requested);
   t->fits = g_new0 (double, (gsize) sweeps + 1);
-  int64_t H = dims[1], W = dims[2];
+  int64_t H = dims[1], W = dims[2], numel = dims[0] * H * W;
   bool gram = H * W <= dims[0];
   gram_state g = { 0 };
   g_autofree double *t1 = NULL;
@@ -734,4 +752,132 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
   t->fit = t->fits[t->sweeps_run];
   normalise (t);
   return g_steal_pointer (&t);
+}
+
+void
+tl_tucker_maps_free (tl_tucker_maps *m)
+{
+  if (!m)
+    return;
+  g_free (m->sigma);
+  g_free (m->P);
+  g_free (m);
+}
+
+/* P (H×W) = B (H×R1) · Gk (R1×R2) · Dᵀ (R2×W). */
+static void
+spatial_map (const tl_tucker *t, int k, double *P)
+{
+  int64_t H = t->dims[1], W = t->dims[2];
+  int R1 = t->ranks[1], R2 = t->ranks[2];
+  g_autofree double *tmp = g_new (double, (gsize) (R1 * W));
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, R1, (int) W, R2, 1.0,
+               t->G + (int64_t) k * R1 * R2, R2, t->D, R2, 0.0, tmp, (int) W);
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) H, (int) W, R1, 1.0,
+               t->B, R1, tmp, (int) W, 0.0, P, (int) W);
+}
+
+/* The HOSVD fixed point on the Gram path (see tucker.h). Returns 1 when
+ * done, 0 when the clamp truncated a spatial rank (not the fixed point:
+ * the caller runs HOOI), -1 on error. */
+static int
+maps_fixed_point (const double *F, const int64_t dims[3], int sweeps, int kmax,
+                  tl_tucker_maps *m, GError **error)
+{
+  int64_t H = dims[1], W = dims[2], N = H * W;
+  gram_state g = { 0 };
+  gram_of (F, dims, &g);
+  g_autofree double *Gx = g.Gx;
+  double normF2 = trace (Gx, N);
+  int *R = m->ranks;
+  if (normF2 == 0.0)
+    {
+      memset (R, 0, sizeof m->ranks);
+      m->fit = 1.0;
+      return 1;
+    }
+  g_autofree double *G2 = g_new0 (double, (gsize) (H * H));
+  g_autofree double *G3 = g_new0 (double, (gsize) (W * W));
+  partial_traces (Gx, H, W, G2, G3);
+  g_autofree double *U2 = g_new (double, (gsize) (H * H));
+  g_autofree double *U3 = g_new (double, (gsize) (W * W));
+  g_autofree double *s2 = g_new (double, (gsize) H);
+  g_autofree double *s3 = g_new (double, (gsize) W);
+  int numrank[3];
+  numrank[1] = gram_leading (G2, (int) H, (int) H, s2, U2, error);
+  numrank[2] = numrank[1] < 0 ? -1 : gram_leading (G3, (int) W, (int) W, s3, U3, error);
+  if (numrank[2] < 0)
+    return -1;
+
+  /* Mode 1: only the top min(kmax, k1) eigenpairs of Gx, a count of the
+   * numerically non-zero eigenvalues and the sum of the kept ones. */
+  int k1 = (int) MIN (R[0], N);
+  int kv = MIN (kmax, k1);
+  g_autofree double *lam = g_new (double, (gsize) kv);
+  g_autofree double *V = g_new (double, (gsize) (N * kv));
+  int above = 0;
+  double sum = 0.0;
+  if (!tl_linalg_symeig_top_count ((int) N, Gx, kv, lam, V,
+                                   TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL, &above, k1,
+                                   &sum, error))
+    return -1;
+  numrank[0] = MIN (k1, above);
+  clamp_ranks (R, numrank);
+  if (R[1] != H || R[2] != W)
+    return 0;
+
+  /* R[0] = min(k1, above): every kept component is above the threshold,
+   * and sum is Σ λ_k over exactly them, = ‖G‖². */
+  m->fit = sqrt (sum) / sqrt (normF2);
+  m->sweeps_run = sweeps > 0 ? 1 : 0;
+  m->r = R[0];
+  m->n = MIN (kv, R[0]);
+  m->sigma = g_new (double, (gsize) MAX (m->n, 1));
+  m->P = g_new (double, (gsize) MAX (m->n * N, 1));
+  for (int k = 0; k < m->n; k++)
+    {
+      m->sigma[k] = lam[k] > 0.0 ? sqrt (lam[k]) : 0.0;
+      for (int64_t i = 0; i < N; i++)
+        m->P[k * N + i] = m->sigma[k] * V[i * kv + k];
+    }
+  return 1;
+}
+
+tl_tucker_maps *
+tl_tucker_spatial_maps (const double *F, const int64_t dims[3], const int ranks[3],
+                        int sweeps, int kmax, GError **error)
+{
+  g_return_val_if_fail (F && dims && ranks && kmax >= 1, NULL);
+  if (!check_args (dims, ranks, sweeps, error))
+    return NULL;
+  g_autoptr (tl_tucker_maps) m = g_new0 (tl_tucker_maps, 1);
+  memcpy (m->ranks_requested, ranks, sizeof m->ranks_requested);
+  memcpy (m->ranks, ranks, sizeof m->ranks);
+  int64_t H = dims[1], W = dims[2], N = H * W;
+  if (N <= dims[0] && ranks[1] >= H && ranks[2] >= W)
+    {
+      int rc = maps_fixed_point (F, dims, sweeps, kmax, m, error);
+      if (rc < 0)
+        return NULL;
+      if (rc == 1)
+        return g_steal_pointer (&m);
+      memcpy (m->ranks, ranks, sizeof m->ranks);
+    }
+
+  g_autoptr (tl_tucker) t = tl_tucker_hooi_full (F, dims, ranks, sweeps, false, error);
+  if (!t)
+    return NULL;
+  memcpy (m->ranks, t->ranks, sizeof m->ranks);
+  m->sweeps_run = t->sweeps_run;
+  m->fit = t->fit;
+  m->r = t->ranks[0] > 0 ? tl_linalg_numerical_rank (t->sigma, t->ranks[0]) : 0;
+  m->n = MIN (kmax, m->r);
+  m->sigma = g_new (double, (gsize) MAX (m->n, 1));
+  m->P = g_new (double, (gsize) MAX (m->n * N, 1));
+  for (int k = 0; k < m->n; k++)
+    {
+      m->sigma[k] = t->sigma[k];
+      spatial_map (t, k, m->P + k * N);
+    }
+  return g_steal_pointer (&m);
 }
