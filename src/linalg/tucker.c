@@ -198,6 +198,8 @@ typedef struct {
   int     rb, rd, k;     /* their ranks, K = rb·rd */
   bool    chol;          /* last A update used the Cholesky basis: */
   double *M, *L;         /* its K×K Gram and Cholesky factor (lower) */
+  double  fa2;           /* ‖Aᵀ·X·K‖² right after the last A update */
+  bool    lazy_a;        /* the HOSVD's A (and so f_0) not computed yet */
 } gram_state;
 
 static void
@@ -294,6 +296,10 @@ update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, bool allow_ch
   g->rb = R[1];
   g->rd = R[2];
   g->chol = false;
+  /* Every direction kept: the fit right after this update is trace(M). */
+  g->fa2 = 0.0;
+  for (int64_t i = 0; i < K; i++)
+    g->fa2 += M[i * K + i];
   if (allow_chol && R[0] >= K && try_cholesky (g, M, Q, K, N, t1))
     {
       R[0] = (int) K;
@@ -312,6 +318,9 @@ update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, bool allow_ch
   int r = tl_linalg_numerical_rank (g->sig, k);
   R[0] = r;
   g->k = k;
+  g->fa2 = 0.0;
+  for (int j = 0; j < r; j++)
+    g->fa2 += g->sig[j] * g->sig[j];
 
   /* T1 (r×N) = Σ⁻¹·Vᵀ·Qᵀ over the r components kept. */
   *t1 = g_new (double, (gsize) MAX (r * N, 1));
@@ -576,8 +585,28 @@ partial_traces (const double *Gx, int64_t H, int64_t W, double *G2, double *G3)
       }
 }
 
+/* Whether every eigenvalue of the N×N Gram Gx is clearly above the
+ * numerically-zero level 1e-12·λ1: then Gx − θ·I with θ = 2e-12·trace(Gx)
+ * ≥ 2e-12·λ1 is positive definite, which a Cholesky factorisation (N³/3)
+ * shows without any eigenvalue (its backward error, ~N·ε·λ1, is far below
+ * the margin θ/2). FALSE means "not shown": the caller computes them. */
+static bool
+gram_clearly_full_rank (const double *Gx, int64_t N)
+{
+  double theta = 2.0 * TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL * trace (Gx, N);
+  g_autofree double *L = g_memdup2 (Gx, sizeof (double) * (gsize) (N * N));
+  for (int64_t i = 0; i < N; i++)
+    L[i * N + i] -= theta;
+  return theta > 0.0 && LAPACKE_dpotrf (LAPACK_COL_MAJOR, 'L', (int) N, L, (int) N) == 0;
+}
+
+/* lazy (the maps path, sweeps ≥ 1, truncated spatial ranks): the HOSVD's
+ * A serves only f_0, which the first sweep's stop test usually does not
+ * need (see hosvd_fit_late), and the clamp only needs its numerical rank:
+ * when Gx is clearly of full rank, A is not computed (*t1 = NULL). */
 static gboolean
-hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1, GError **error)
+hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, bool lazy, double **t1,
+            GError **error)
 {
   int64_t H = dims[1], W = dims[2], N = H * W;
   g_autofree double *G2 = g_new0 (double, (gsize) (H * H));
@@ -588,16 +617,34 @@ hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1, GEr
   g_autofree double *s2 = g_new (double, (gsize) H);
   g_autofree double *s3 = g_new (double, (gsize) W);
   int k1 = (int) MIN (t->ranks[0], N);
+  int numrank[3];
+  numrank[1] = gram_leading (G2, (int) H, (int) H, s2, U2, error);
+  numrank[2] = numrank[1] < 0 ? -1 : gram_leading (G3, (int) W, (int) W, s3, U3, error);
+  if (numrank[2] < 0)
+    return FALSE;
+  if (lazy && gram_clearly_full_rank (g->Gx, N))
+    {
+      int R[3];
+      memcpy (R, t->ranks, sizeof R);
+      numrank[0] = k1;
+      clamp_ranks (R, numrank);
+      if (R[1] < H || R[2] < W)
+        {
+          memcpy (t->ranks, R, sizeof R);
+          t->B = first_columns (U2, H, (int) H, t->ranks[1]);
+          t->D = first_columns (U3, W, (int) W, t->ranks[2]);
+          g->lazy_a = true;
+          *t1 = NULL;
+          return TRUE;
+        }
+    }
   g->V = g_new (double, (gsize) (N * k1));
   g->sig = g_new (double, (gsize) k1);
   g->k = k1;
-  int numrank[3];
   /* Asking for the top k1 = min(R1, N) only: their numerical rank is
    * min(R1, rank of X), all that the first clamp needs. */
   numrank[0] = gram_leading (g->Gx, (int) N, k1, g->sig, g->V, error);
-  numrank[1] = numrank[0] < 0 ? -1 : gram_leading (G2, (int) H, (int) H, s2, U2, error);
-  numrank[2] = numrank[1] < 0 ? -1 : gram_leading (G3, (int) W, (int) W, s3, U3, error);
-  if (numrank[2] < 0)
+  if (numrank[0] < 0)
     return FALSE;
   clamp_ranks (t->ranks, numrank);
   t->B = first_columns (U2, H, (int) H, t->ranks[1]);
@@ -609,6 +656,35 @@ hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1, GEr
       (*t1)[i * N + n] = g->sig[i] * g->V[n * k1 + i];
   g->rb = (int) H;   /* A = X·V1·Σ⁻¹ until a sweep replaces it (Bold = NULL) */
   g->rd = (int) W;
+  return TRUE;
+}
+
+/* f_0 after the fact, for a lazy HOSVD: A0 = X·V1·Σ1⁻¹ from the top
+ * R1 eigenpairs of Gx, so G0₍₁₎ = Σ1·V1ᵀ·(B0⊗D0), with the B0, D0 the
+ * first A update used (g->Bold, g->Dold): the same numbers the eager
+ * HOSVD computes. */
+static gboolean
+hosvd_fit_late (const int64_t dims[3], const tl_tucker *t, const gram_state *g, double normF,
+                double *f0, GError **error)
+{
+  int64_t H = dims[1], W = dims[2], N = H * W;
+  int k1 = (int) MIN (t->ranks_requested[0], N);
+  int R0 = t->ranks_clamped[0];
+  g_autofree double *V = g_new (double, (gsize) (N * k1));
+  g_autofree double *sig = g_new (double, (gsize) k1);
+  if (gram_leading (g->Gx, (int) N, k1, sig, V, error) < 0)
+    return FALSE;
+  g_autofree double *t1 = g_new (double, (gsize) MAX (R0 * N, 1));
+  for (int i = 0; i < R0; i++)
+    for (int64_t n = 0; n < N; n++)
+      t1[i * N + n] = sig[i] * V[n * k1 + i];
+  int64_t d1[3] = { R0, H, W };
+  g_autofree double *y = g_new (double, (gsize) MAX (R0 * g->rb * W, 1));
+  tl_tucker_mode_product_t (t1, d1, 1, g->Bold, g->rb, y);
+  int64_t dy[3] = { R0, g->rb, W };
+  g_autofree double *G0 = g_new (double, (gsize) MAX (R0 * g->rb * g->rd, 1));
+  tl_tucker_mode_product_t (y, dy, 2, g->Dold, g->rd, G0);
+  *f0 = norm2 (G0, (int64_t) R0 * g->rb * g->rd) / normF;
   return TRUE;
 }
 
@@ -657,9 +733,11 @@ tl_tucker_hooi (const double *F, const int64_t dims[3], const int ranks[3], int 
   return tl_tucker_hooi_full (F, dims, ranks, sweeps, true, error);
 }
 
-tl_tucker *
-tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
-                     bool want_a, GError **error)
+/* lazy: see hosvd_gram; fits[0] may then stay NaN (when no stop test
+ * needed it). Only for callers that need neither A nor the fits. */
+static tl_tucker *
+hooi_impl (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
+           bool want_a, bool lazy, GError **error)
 {
   g_return_val_if_fail (F && dims && ranks, NULL);
   if (!check_args (dims, ranks, sweeps, error))
@@ -687,13 +765,18 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
       return g_steal_pointer (&t);
     }
 
-  ok = gram ? hosvd_gram (dims, t, &g, &t1, error) : hosvd_direct (F, dims, t, &t1, error);
+  lazy = lazy && !want_a && sweeps > 0;
+  ok = gram ? hosvd_gram (dims, t, &g, lazy, &t1, error)
+            : hosvd_direct (F, dims, t, &t1, error);
   if (ok)
+    memcpy (t->ranks_clamped, t->ranks, sizeof t->ranks_clamped);
+  if (ok && !g.lazy_a)
     {
-      memcpy (t->ranks_clamped, t->ranks, sizeof t->ranks_clamped);
       core_from_t1 (t1, dims, t);
       t->fits[0] = norm2 (t->G, (int64_t) t->ranks[0] * t->ranks[1] * t->ranks[2]) / normF;
     }
+  else if (ok)
+    t->fits[0] = NAN;
   /* With untruncated spatial ranks the HOSVD is already HOOI's fixed point
    * (the A update sees X times an orthogonal matrix: the same leading
    * subspace; B and D span everything), so sweep 1 would return
@@ -715,6 +798,21 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
       if (!ok)
         break;
       t->fits[s] = norm2 (t->G, (int64_t) t->ranks[0] * t->ranks[1] * t->ranks[2]) / normF;
+      if (g.lazy_a)
+        {
+          /* f_0 ≤ f_a (the fit right after this sweep's A update: the best
+           * A for the HOSVD's B, D) ≤ f_1. When f_1 − f_a alone exceeds
+           * the tolerance (margins for rounding), the stop test fails
+           * whatever f_0 is; otherwise f_0 is computed now. */
+          double fa = sqrt (g.fa2) / normF * (1 + 1e-12);
+          g.lazy_a = false;
+          if (!(t->fits[s] - fa > FIT_TOL * fa)
+              && !hosvd_fit_late (dims, t, &g, normF, &t->fits[0], error))
+            {
+              ok = FALSE;
+              break;
+            }
+        }
       bool last = s == sweeps || fabs (t->fits[s] - t->fits[s - 1]) <= FIT_TOL * t->fits[s - 1];
       if (last && g.chol)
         {
@@ -864,7 +962,7 @@ tl_tucker_spatial_maps (const double *F, const int64_t dims[3], const int ranks[
       memcpy (m->ranks, ranks, sizeof m->ranks);
     }
 
-  g_autoptr (tl_tucker) t = tl_tucker_hooi_full (F, dims, ranks, sweeps, false, error);
+  g_autoptr (tl_tucker) t = hooi_impl (F, dims, ranks, sweeps, false, true, error);
   if (!t)
     return NULL;
   memcpy (m->ranks, t->ranks, sizeof m->ranks);
@@ -880,4 +978,11 @@ tl_tucker_spatial_maps (const double *F, const int64_t dims[3], const int ranks[
       spatial_map (t, k, m->P + k * N);
     }
   return g_steal_pointer (&m);
+}
+
+tl_tucker *
+tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
+                     bool want_a, GError **error)
+{
+  return hooi_impl (F, dims, ranks, sweeps, want_a, false, error);
 }

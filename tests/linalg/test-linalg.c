@@ -638,6 +638,29 @@ test_tucker_maps (void)
   g_assert_cmpint (m2->ranks[2], ==, 4);
   check_maps (F2, d2, full2, 1);
   check_maps (F2, d2, full2, G_MAXINT);
+  /* Multilinear rank (2,2,2) plus 1e-5 noise (so XᵀX is clearly of full rank) at ranks (4,2,2): the HOSVD's
+   * B, D are already optimal, so sweep 1 changes the fit by far less than
+   * the tolerance; the maps path must then compute the HOSVD fit it had
+   * skipped, and stop after one sweep exactly as tl_tucker_hooi does. */
+  g_autofree double *F3 = g_new (double, 60 * 20);
+  double Ua[60][2], Ub[4][2], Ud[5][2], core[8];
+  random_fill (rng, &Ua[0][0], 120);
+  random_fill (rng, &Ub[0][0], 8);
+  random_fill (rng, &Ud[0][0], 10);
+  random_fill (rng, core, 8);
+  for (int c = 0; c < 60; c++)
+    for (int h = 0; h < 4; h++)
+      for (int w = 0; w < 5; w++)
+        {
+          double v = 1e-5 * g_rand_double_range (rng, -1, 1);
+          for (int i = 0; i < 8; i++)
+            v += core[i] * Ua[c][i >> 2] * Ub[h][(i >> 1) & 1] * Ud[w][i & 1];
+          F3[(c * 4 + h) * 5 + w] = v;
+        }
+  int r3[3] = { 4, 2, 2 };
+  g_autoptr (tl_tucker_maps) m3 = tl_tucker_spatial_maps (F3, dg, r3, 20, G_MAXINT, NULL);
+  g_assert_cmpint (m3->sweeps_run, ==, 1);
+  check_maps (F3, dg, r3, G_MAXINT);
   /* The zero tensor: nothing. */
   g_autofree double *Z = g_new0 (double, 60 * 20);
   g_autoptr (tl_tucker_maps) mz = tl_tucker_spatial_maps (Z, dg, full, 20, 1, NULL);
