@@ -15,9 +15,16 @@
 static void
 swap01 (const double *T, int64_t a, int64_t b, int64_t c, double *out)
 {
+  /* The rows are short (a rank, often ≤ 16 doubles): an inline copy, not
+   * one memcpy call each. */
   for (int64_t i = 0; i < a; i++)
     for (int64_t j = 0; j < b; j++)
-      memcpy (out + (j * a + i) * c, T + (i * b + j) * c, sizeof (double) * (gsize) c);
+      {
+        double *restrict o = out + (j * a + i) * c;
+        const double *restrict s = T + (i * b + j) * c;
+        for (int64_t k = 0; k < c; k++)
+          o[k] = s[k];
+      }
 }
 
 void
