@@ -1,8 +1,10 @@
 #include "symeig.h"
 #include "error.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <float.h>
+#include <stdbool.h>
 #include <math.h>
 #include <string.h>
 
@@ -187,4 +189,76 @@ tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z, doubl
         }
     }
   return TRUE;
+}
+
+#define KRYLOV_MAX 64
+#define KRYLOV_RESID 1e-13
+#define KRYLOV_GAP 1e-3
+
+gboolean
+tl_linalg_symeig_top1_krylov (int n, const double *A, double *w, double *z)
+{
+  g_return_val_if_fail (n >= 1 && A && w && z, FALSE);
+  int mmax = MIN (n, KRYLOV_MAX);
+  g_autofree double *Q = g_new (double, (gsize) n * (mmax + 1));   /* basis, vector j at Q + j·n */
+  g_autofree double *alpha = g_new (double, (gsize) mmax);
+  g_autofree double *beta = g_new (double, (gsize) mmax);
+  g_autofree double *d = g_new (double, (gsize) mmax);
+  g_autofree double *e = g_new (double, (gsize) mmax);
+  g_autofree double *S = g_new (double, (gsize) mmax * mmax);
+  g_autofree double *h = g_new (double, (gsize) mmax);
+  /* A fixed, well-spread start vector (a Weyl sequence): no eigenvector of
+   * a real Gram matrix is orthogonal to it except by accident, and the
+   * all-ones vector would be (a centred Gram annihilates it). */
+  double nrm = 0.0;
+  for (int i = 0; i < n; i++)
+    {
+      double f = fmod ((i + 1) * 0.6180339887498949, 1.0);
+      Q[i] = 0.5 + f;
+      nrm += Q[i] * Q[i];
+    }
+  cblas_dscal (n, 1.0 / sqrt (nrm), Q, 1);
+  for (int j = 0; j < mmax; j++)
+    {
+      double *q = Q + (gsize) j * n, *u = Q + (gsize) (j + 1) * n;
+      cblas_dsymv (CblasRowMajor, CblasUpper, n, 1.0, A, n, q, 1, 0.0, u, 1);
+      alpha[j] = cblas_ddot (n, q, 1, u, 1);
+      /* Full reorthogonalisation against q_0..q_j, twice ("twice is
+       * enough"): it also removes the three-term recurrence terms. */
+      for (int pass = 0; pass < 2; pass++)
+        {
+          cblas_dgemv (CblasColMajor, CblasTrans, n, j + 1, 1.0, Q, n, u, 1, 0.0, h, 1);
+          cblas_dgemv (CblasColMajor, CblasNoTrans, n, j + 1, -1.0, Q, n, h, 1, 1.0, u, 1);
+        }
+      beta[j] = cblas_dnrm2 (n, u, 1);
+
+      /* Ritz values of T_{j+1} (ascending) and the last row of its vectors. */
+      int m = j + 1;
+      memcpy (d, alpha, sizeof (double) * (gsize) m);
+      memcpy (e, beta, sizeof (double) * (gsize) MAX (m - 1, 1));
+      if (LAPACKE_dstev (LAPACK_COL_MAJOR, 'V', m, d, e, S, m) != 0)
+        return FALSE;
+      double th1 = d[m - 1];
+      double r1 = beta[j] * fabs (S[(gsize) (m - 1) * m + (m - 1)]);
+      /* Upper end of the interval holding the Ritz value below (none when
+       * the whole space is spanned). */
+      double next = m < 2 ? -INFINITY : d[m - 2] + beta[j] * fabs (S[(gsize) (m - 2) * m + (m - 1)]);
+      bool whole = m == n;
+      /* (θ1 may still be ≤ 0 early on for an indefinite A: keep going.) */
+      if (th1 > 0.0 && r1 <= KRYLOV_RESID * th1 && (whole || th1 - next >= KRYLOV_GAP * th1)
+          && m >= 2)
+        {
+          /* z = Q_m·s1, then the Rayleigh quotient of the normalised z. */
+          cblas_dgemv (CblasColMajor, CblasNoTrans, n, m, 1.0, Q, n, S + (gsize) (m - 1) * m, 1,
+                       0.0, z, 1);
+          cblas_dscal (n, 1.0 / cblas_dnrm2 (n, z, 1), z, 1);
+          cblas_dsymv (CblasRowMajor, CblasUpper, n, 1.0, A, n, z, 1, 0.0, u, 1);
+          *w = cblas_ddot (n, z, 1, u, 1);
+          return TRUE;
+        }
+      if (whole || beta[j] <= 1e-300 || beta[j] <= 1e-14 * fabs (th1))
+        return FALSE;   /* breakdown: an invariant subspace that may miss λ1 */
+      cblas_dscal (n, 1.0 / beta[j], u, 1);
+    }
+  return FALSE;
 }

@@ -596,15 +596,30 @@ partial_traces (const double *Gx, int64_t H, int64_t W, double *G2, double *G3)
  * numerically-zero level 1e-12·λ1: then Gx − θ·I with θ = 2e-12·trace(Gx)
  * ≥ 2e-12·λ1 is positive definite, which a Cholesky factorisation (N³/3)
  * shows without any eigenvalue (its backward error, ~N·ε·λ1, is far below
- * the margin θ/2). FALSE means "not shown": the caller computes them. */
+ * the margin θ/2). FALSE means "not shown": the caller computes them.
+ * In place (a copy of a large Gx costs more than the test): the factor
+ * overwrites the upper triangle, which is restored from the lower one. */
 static bool
-gram_clearly_full_rank (const double *Gx, int64_t N)
+gram_clearly_full_rank (double *Gx, int64_t N)
 {
   double theta = 2.0 * TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL * trace (Gx, N);
-  g_autofree double *L = g_memdup2 (Gx, sizeof (double) * (gsize) (N * N));
+  if (!(theta > 0.0))
+    return false;
+  g_autofree double *diag = g_new (double, (gsize) N);
   for (int64_t i = 0; i < N; i++)
-    L[i * N + i] -= theta;
-  return theta > 0.0 && LAPACKE_dpotrf (LAPACK_COL_MAJOR, 'L', (int) N, L, (int) N) == 0;
+    {
+      diag[i] = Gx[i * N + i];
+      Gx[i * N + i] -= theta;
+    }
+  /* Column-major lower = row-major upper. */
+  bool ok = LAPACKE_dpotrf (LAPACK_COL_MAJOR, 'L', (int) N, Gx, (int) N) == 0;
+  for (int64_t i = 0; i < N; i++)
+    {
+      Gx[i * N + i] = diag[i];
+      for (int64_t j = i + 1; j < N; j++)
+        Gx[i * N + j] = Gx[j * N + i];
+    }
+  return ok;
 }
 
 /* lazy (the maps path, sweeps ≥ 1, truncated spatial ranks): the HOSVD's
@@ -922,9 +937,18 @@ maps_fixed_point (const double *F, const int64_t dims[3], int sweeps, int kmax,
   g_autofree double *V = g_new (double, (gsize) (N * kv));
   int above = 0;
   double sum = 0.0;
-  if (!tl_linalg_symeig_top_count ((int) N, Gx, kv, lam, V,
-                                   TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL, &above, k1,
-                                   &sum, error))
+  /* TSM at full rank (the usual case): the top pair by Lanczos, the count
+   * by a Cholesky (every eigenvalue clearly above the zero level), the sum
+   * of all eigenvalues as the trace. Else the tridiagonal route. */
+  if (kv == 1 && k1 == N && gram_clearly_full_rank (Gx, N)
+      && tl_linalg_symeig_top1_krylov ((int) N, Gx, lam, V))
+    {
+      above = (int) N;
+      sum = normF2;
+    }
+  else if (!tl_linalg_symeig_top_count ((int) N, Gx, kv, lam, V,
+                                        TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL, &above, k1,
+                                        &sum, error))
     return -1;
   numrank[0] = MIN (k1, above);
   clamp_ranks (R, numrank);

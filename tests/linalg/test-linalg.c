@@ -566,6 +566,64 @@ test_symeig_count (void)
   g_rand_free (rng);
 }
 
+
+/* Lanczos top pair against LAPACK's and the spectrum it was built from;
+ * a double top eigenvalue; FALSE (LAPACK's turn) for a 1×1 matrix and for
+ * a zero matrix. */
+static void
+test_symeig_krylov (void)
+{
+  GRand *rng = g_rand_new_with_seed (5);
+  const int n = 50;
+  double lam[50];
+  g_autofree double *A = g_new (double, n * n);
+  for (int c = 0; c < 3; c++)
+    {
+      /* c = 0: well separated; 1: a 1 % gap above a slowly decaying
+       * spectrum; 2: an indefinite matrix (a negative tail). */
+      for (int i = 0; i < n; i++)
+        lam[i] = c == 0 ? 10.0 / (1 + i * i) : c == 1 ? 1.0 - 0.01 * (i > 0) - 0.001 * i
+                                               : 5.0 - i * 0.2;
+      sym_with_spectrum (rng, n, lam, A);
+      double w, z[50], wl;
+      g_autofree double *Z = g_new (double, n);
+      g_autofree double *Ac = g_memdup2 (A, sizeof (double) * n * n);
+      g_assert_true (tl_linalg_symeig_top1_krylov (n, A, &w, z));
+      g_assert_true (tl_linalg_symeig_top (n, Ac, 1, &wl, Z, NULL));
+      g_assert_cmpfloat (fabs (w - wl), <, 1e-12 * wl);
+      double d = 0.0;
+      for (int i = 0; i < n; i++)
+        d += z[i] * Z[i];
+      g_assert_cmpfloat (fabs (fabs (d) - 1), <, 1e-12);
+      g_assert_cmpfloat (fabs (w - lam[0]), <, 1e-12 * lam[0]);
+    }
+  /* A double top eigenvalue: no vector is "the" top one; like LAPACK the
+   * Krylov route may return any unit vector of that eigenspace. */
+  for (int i = 0; i < n; i++)
+    lam[i] = i < 2 ? 3.0 : 1.0 / (1 + i);
+  sym_with_spectrum (rng, n, lam, A);
+  double w, z[50];
+  if (tl_linalg_symeig_top1_krylov (n, A, &w, z))
+    {
+      g_autofree double *Ac = g_memdup2 (A, sizeof (double) * n * n);
+      double wl[2];
+      g_autofree double *Z2 = g_new (double, 2 * n);
+      g_assert_true (tl_linalg_symeig_top (n, Ac, 2, wl, Z2, NULL));
+      double p0 = 0.0, p1 = 0.0;
+      for (int i = 0; i < n; i++)
+        {
+          p0 += z[i] * Z2[i * 2];
+          p1 += z[i] * Z2[i * 2 + 1];
+        }
+      g_assert_cmpfloat (fabs (p0 * p0 + p1 * p1 - 1), <, 1e-12);
+      g_assert_cmpfloat (fabs (w - 3.0), <, 1e-12);
+    }
+  double one = 2.0, zero[4] = { 0 };
+  g_assert_false (tl_linalg_symeig_top1_krylov (1, &one, &w, z));
+  g_assert_false (tl_linalg_symeig_top1_krylov (2, zero, &w, z));
+  g_rand_free (rng);
+}
+
 /* tl_tucker_spatial_maps against B·G[k]·Dᵀ of tl_tucker_hooi: on the Gram
  * path's fixed point (kmax 1 and all, a cap on R1), after a clamp that
  * truncates a spatial rank (HOOI runs), truncated ranks and the direct
@@ -696,6 +754,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/linalg/symeig-hand", test_symeig_hand);
   g_test_add_func ("/linalg/symeig-count", test_symeig_count);
+  g_test_add_func ("/linalg/symeig-krylov", test_symeig_krylov);
   g_test_add_func ("/linalg/svd-hand", test_svd_hand);
   g_test_add_func ("/linalg/svd-random", test_svd_random);
   g_test_add_func ("/linalg/svd-rank-deficient", test_svd_rank_deficient);
