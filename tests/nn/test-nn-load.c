@@ -170,6 +170,10 @@ check_api (void)
   g_assert_null (tl_net_result_grad_cosine (r, def, NULL, v, 3, NULL, &error));
   g_assert_nonnull (strstr (error->message, "3 entries"));
   g_clear_error (&error);
+  /* an earlier tensor was not kept: a clear error, not a crash */
+  g_assert_null (tl_net_result_grad_logit (r, early, NULL, 0, &error));
+  g_assert_nonnull (strstr (error->message, "was not among the taps"));
+  g_clear_error (&error);
   /* the gradient with respect to the output itself is the seed */
   tl_tensor *g = tl_net_result_grad_logit (r, "logits", NULL, 4, &error);
   g_assert_no_error (error);
