@@ -159,8 +159,7 @@ check_model (gconstpointer data)
 
   /* a backward run tapping only the target keeps only what follows it, and
    * gives the same gradient */
-  r = tl_net_run (net, (const tl_tensor *const *) &x, 1, &target, 1, TL_NET_RUN_BACKWARD,
-                  &error);
+  r = tl_net_run1 (net, x, &target, 1, TL_NET_RUN_BACKWARD, &error);
   g_assert_no_error (error);
   g_assert_null (tl_net_result_get (r, taps[nt]));
   g = tl_net_result_grad_logit (r, target, out, cls, &error);
