@@ -185,6 +185,15 @@ decode_proto (const Onnx__TensorProto *t, const char *what, tl_dtype *dtype, int
     }
 
   gboolean isf = is_float_type (dt);
+  if (!isf && numel > ((int64_t) 1 << 24))
+    {
+      /* integers only ever hold shapes and indices here; widening a huge
+       * int8 tensor to int64 would multiply its size by 8 */
+      g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
+                   "%s: integer tensor of %" G_GINT64_FORMAT " elements is too large", what,
+                   numel);
+      return NULL;
+    }
   void *data = g_malloc ((size_t) MAX (numel, 1) * (isf ? 4 : 8));
   float *fd = data;
   int64_t *id = data;
