@@ -63,6 +63,9 @@ tl_net *tl_net_load_from_memory (const void *data, size_t len, const char *name,
  * ndims[i] dims each in shapes[i]). Used for batch > 1. */
 tl_net *tl_net_load_with_shapes (const char *path, int n_inputs, const int *ndims,
                                  const int64_t (*shapes)[TL_MAX_DIMS], GError **error);
+/* Loads with dim 0 (the batch) of every input set to batch; the other dims
+ * must be fixed in the file. */
+tl_net *tl_net_load_batch (const char *path, int64_t batch, GError **error);
 void    tl_net_free (tl_net *net);
 
 /* ---- introspection --------------------------------------------------- */

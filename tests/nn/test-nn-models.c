@@ -196,6 +196,13 @@ check_batch (gconstpointer data)
   tl_net *n2 = tl_net_load_with_shapes (mpath, 1, &nd, (const int64_t (*)[TL_MAX_DIMS]) shp,
                                         &error);
   g_assert_no_error (error);
+  tl_net *n2b = tl_net_load_batch (mpath, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tl_net_input (n2b, 0)->shape[0], ==, 2);
+  g_assert_cmpint (tl_net_output (n2b, 0)->shape[0], ==, 2);
+  tl_net_free (n2b);
+  g_assert_null (tl_net_load_batch (mpath, 0, &error));
+  g_clear_error (&error);
   tl_tensor *x1 = load_npy (dir, "input.npy");
   g_autoptr (tl_tensor) x2 = tl_tensor_new (nd, shp[0], &error);
   int64_t n = tl_tensor_numel (x1);
