@@ -109,6 +109,11 @@ MODELS = {
     "densenet121": (DenseNet121, (1, 3, 224, 224), lambda m: m.act, "gap_input"),
     "shufflenet_v2_x1_0": (torchvision.models.shufflenet_v2_x1_0, (1, 3, 224, 224),
                            lambda m: m.conv5, "gap_input"),
+    # squeeze-excite blocks (a global pool inside the feature extractor)
+    "mobilenet_v3_small": (torchvision.models.mobilenet_v3_small, (1, 3, 224, 224),
+                           lambda m: m.features, "gap_input"),
+    "efficientnet_b0": (torchvision.models.efficientnet_b0, (1, 3, 224, 224),
+                        lambda m: m.features, "gap_input"),
 }
 
 GLOBAL_OPS = ("GlobalAveragePool", "ReduceMean")
