@@ -121,8 +121,9 @@ size_t
 tl_conv_transpose2d_scratch_size (const tl_conv_transpose_params *p, tl_shape4 x,
                                   tl_shape4 y)
 {
-  return (size_t) (y.c / p->conv.groups) * p->conv.kernel_h * p->conv.kernel_w
-         * x.h * x.w;
+  if (p->conv.groups < 1)
+    return SIZE_MAX;
+  return tl_k_mul5_sat (y.c / p->conv.groups, p->conv.kernel_h, p->conv.kernel_w, x.h, x.w);
 }
 
 static gboolean
@@ -137,6 +138,8 @@ ct_check_call (const char *op, const tl_conv_transpose_params *p, tl_shape4 xs,
   tl_shape4 wwant = { xs.c, ys.c / p->conv.groups, p->conv.kernel_h,
                       p->conv.kernel_w };
   if (!tl_k_expect_shape (op, "weight", ws, wwant, error))
+    return FALSE;
+  if (!tl_k_check_shape (op, "weight", ws, error))
     return FALSE;
   size_t need = tl_conv_transpose2d_scratch_size (p, xs, ys);
   if (need > (size_t) TL_TENSOR_MAX_NUMEL)

@@ -143,7 +143,9 @@ tl_conv2d_scratch_size (const tl_conv_params *p, tl_shape4 x, tl_shape4 y)
 {
   if (is_pointwise (p) || is_depthwise (p, x, y))
     return 0;
-  return (size_t) (x.c / p->groups) * p->kernel_h * p->kernel_w * y.h * y.w;
+  if (p->groups < 1)
+    return SIZE_MAX;
+  return tl_k_mul5_sat (x.c / p->groups, p->kernel_h, p->kernel_w, y.h, y.w);
 }
 
 /* Checks everything a forward/backward call depends on. */
@@ -159,17 +161,19 @@ conv_check_call (const char *op, const tl_conv_params *p, tl_shape4 xs,
   tl_shape4 wwant = { ys.c, xs.c / p->groups, p->kernel_h, p->kernel_w };
   if (!tl_k_expect_shape (op, "weight", ws, wwant, error))
     return FALSE;
+  if (!tl_k_check_shape (op, "weight", ws, error))
+    return FALSE;
   size_t need = tl_conv2d_scratch_size (p, xs, ys);
-  if (need > scratch_len || (need > 0 && scratch == NULL))
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "%s: scratch holds %zu floats, %zu needed", op, scratch_len, need);
-      return FALSE;
-    }
   if (need > (size_t) TL_TENSOR_MAX_NUMEL)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                    "%s: the im2col buffer would need %zu floats", op, need);
+      return FALSE;
+    }
+  if (need > scratch_len || (need > 0 && scratch == NULL))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "%s: scratch holds %zu floats, %zu needed", op, scratch_len, need);
       return FALSE;
     }
   return TRUE;
@@ -187,9 +191,7 @@ column_tile (int64_t k, int64_t og, int64_t ohw)
 {
   if (tl_kernels_get_threads () > 1)
     return ohw;
-  const char *env = g_getenv ("TL_CONV_TILE_FLOATS");
-  const int64_t budget = env ? g_ascii_strtoll (env, NULL, 10) : 16384;
-  const int64_t nb = MAX (budget / MAX (k, og), 256);
+  const int64_t nb = MAX (16384 / MAX (k, og), 256);
   return nb >= ohw ? ohw : nb;
 }
 

@@ -27,6 +27,19 @@ tl_k_numel (tl_shape4 s)
   return s.n * s.c * s.h * s.w;
 }
 
+/* a*b*c*d*e of non-negative sizes, saturated at SIZE_MAX instead of
+ * overflowing (scratch sizes are asked before shapes are fully trusted). */
+static inline size_t
+tl_k_mul5_sat (int64_t a, int64_t b, int64_t c, int64_t d, int64_t e)
+{
+  const int64_t f[5] = { a, b, c, d, e };
+  uint64_t r = 1;
+  for (int i = 0; i < 5; i++)
+    if (f[i] < 0 || __builtin_mul_overflow (r, (uint64_t) f[i], &r) || r > SIZE_MAX)
+      return SIZE_MAX;
+  return (size_t) r;
+}
+
 static inline int64_t
 tl_k_ceil_div (int64_t a, int64_t b)
 {

@@ -7,7 +7,8 @@
  *   [C_in, C_out/groups, kH, kW] (ONNX layout).
  * - The caller allocates every output, and any scratch a kernel needs
  *   (ask tl_*_scratch_size(), sizes are in floats), so one workspace can be
- *   reused and nothing is malloc'ed in the hot path.
+ *   reused and nothing big is malloc'ed in the hot path (Resize allocates
+ *   its two O(Ho + Wo) index tables per call, nothing else allocates).
  * - Functions whose parameters can be invalid return gboolean and fill a
  *   GError (TL_ERROR_INVALID) naming the parameter: the output shape passed in
  *   must equal the one the parameters imply, every size is checked against
@@ -17,9 +18,11 @@
  *   activations* only (what Grad-CAM needs). They OVERWRITE dx (they do not
  *   accumulate into it); the caller sums when a tensor feeds several ops.
  * - Threading: OpenBLAS threads the GEMMs; the direct loops (depthwise conv,
- *   pooling, resize) split whole (n, c) planes over tl_kernels_get_threads()
- *   threads, so every output element is computed by exactly one thread in
- *   the same order: results do not depend on the thread count.
+ *   pooling, resize) split whole (n, c) planes, and im2col its rows, over
+ *   tl_kernels_get_threads() threads, so every element is computed by
+ *   exactly one thread in the same order: their results do not depend on
+ *   the thread count (tested bit for bit). Only OpenBLAS decides how its
+ *   own GEMMs split.
  */
 #pragma once
 #include <glib.h>
@@ -99,16 +102,20 @@ gboolean tl_conv2d_output_shape (const tl_conv_params *p, tl_shape4 x,
 
 /* Scratch (floats) tl_conv2d_forward / _backward_input need for these
  * shapes: C_in/groups * kH * kW * Ho * Wo for the im2col path, 0 for 1x1
- * stride-1 unpadded and depthwise convolutions. Shapes must be valid. */
+ * stride-1 unpadded and depthwise convolutions. Meant for valid shapes;
+ * absurd ones saturate at SIZE_MAX rather than overflow. */
 size_t tl_conv2d_scratch_size (const tl_conv_params *p, tl_shape4 x, tl_shape4 y);
 
 /* y = act(conv(x, w) + bias). x: xs (NCHW); w: ws (OIHW, ws.n = C_out,
  * ws.c = C_in/groups, ws.h = kernel_h, ws.w = kernel_w); bias: C_out floats
  * or NULL; y: ys, which must equal tl_conv2d_output_shape(). scratch holds
  * scratch_len floats (may be NULL when the size is 0).
- * Paths: 1x1 stride-1 unpadded -> one GEMM per (n, group), no im2col;
- * depthwise (groups == C_in == C_out) -> direct loop; otherwise im2col +
- * cblas_sgemm per (n, group). */
+ * Paths: 1x1 stride-1 unpadded -> GEMM straight on the input, no im2col;
+ * depthwise (groups == C_in == C_out > 1) -> direct loop (vectorised rows
+ * for 3x3 and 5x5 kernels at strides 1 and 2); otherwise im2col +
+ * cblas_sgemm per (n, group). With one thread the GEMM's output columns are
+ * cut into cache-sized tiles, each getting im2col, GEMM and the fused
+ * bias + activation while it is in L2. */
 gboolean tl_conv2d_forward (const tl_conv_params *p,
                             const float *x, tl_shape4 xs,
                             const float *w, tl_shape4 ws,
@@ -334,11 +341,18 @@ typedef struct
   tl_resize_mode    mode;
   tl_resize_coord   coord;
   tl_resize_nearest nearest;
-  /* ONNX "scales" for H and W. 0 means derive from the sizes (out / in),
-   * which is what ONNX does when "sizes" is given. When scales are given,
-   * the caller computes out = floor(in * scale) and passes both. */
+  /* ONNX "scales" for H and W (float32 in the model; they are used as
+   * float). 0 means derive from the sizes (out / in), which is what ONNX
+   * does when "sizes" is given. When scales are given, the caller computes
+   * out with tl_resize_output_size() and passes both. */
   double scale_h, scale_w;
 } tl_resize_params;
+
+/* Output length for a given "scales" entry as ONNX Runtime computes it:
+ * floor(scale * in) with the product in float32 (so 40 * 2.3f gives 92,
+ * where double arithmetic and ONNX shape inference give 91). -1 if the
+ * result is negative, NaN or above TL_KERNEL_MAX_DIM. */
+int64_t tl_resize_output_size (int64_t in, float scale);
 
 /* nearest, half_pixel, round_prefer_floor, scales from sizes (ONNX defaults). */
 tl_resize_params tl_resize_default_params (void);
@@ -352,7 +366,9 @@ tl_resize_params tl_resize_upsample_params (tl_resize_mode mode,
 /* y (ys: same N, C as xs, any H, W >= 1) = resize(x). An axis whose
  * size and scale stay the same is copied (ONNX Runtime's behaviour; it only
  * differs from the formula for tf_half_pixel_for_nn). Source coordinates
- * are computed in double; linear taps outside [0, in-1] repeat the edge. */
+ * are computed in float32 exactly as ONNX Runtime writes each formula, so
+ * nearest neighbour picks the same pixels; linear taps outside [0, in-1]
+ * repeat the edge. */
 gboolean tl_resize_forward (const tl_resize_params *p,
                             const float *x, tl_shape4 xs,
                             float *y, tl_shape4 ys, GError **error);

@@ -96,12 +96,79 @@ typedef struct
   tl_shape4 xs, ys;
 } pool_ctx;
 
+#define MAX_FAST_KW 16
+
+/* Whether every window has at least one tap inside the input: with
+ * dilation 1 the windows are contiguous; the first starts at -pad_begin,
+ * so it reaches the input if pad_begin < kernel; the last starts at most at
+ * in + pad_end - kernel (floor mode) or before in (ceil mode's rule), so
+ * inside the input if pad_end < kernel. Then a max needs no "empty window"
+ * bookkeeping. (The random-geometry test found the pad_end half.) */
+static gboolean
+max_fast_ok (const tl_pool_params *p)
+{
+  return p->dilation_h == 1 && p->dilation_w == 1 && p->pad_top < p->kernel_h
+         && p->pad_left < p->kernel_w && p->pad_bottom < p->kernel_h
+         && p->pad_right < p->kernel_w && p->kernel_w <= MAX_FAST_KW;
+}
+
+/* MaxPool without argmax, tap-major: each output row is the running max of
+ * kH*kW shifted input rows, a loop the compiler vectorizes. The select
+ * below is exactly the per-window rule of max_planes (a NaN wins and stays),
+ * so both give the same bits. */
+static void
+max_planes_fast (const pool_ctx *c, int64_t begin, int64_t end)
+{
+  const tl_pool_params *p = c->p;
+  const int64_t H = c->xs.h, W = c->xs.w, Ho = c->ys.h, Wo = c->ys.w;
+  const int64_t kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
+  int64_t lo[MAX_FAST_KW], hi[MAX_FAST_KW];
+  for (int64_t kj = 0; kj < kw; kj++)
+    tl_k_valid_range (kj - p->pad_left, sw, W, Wo, &lo[kj], &hi[kj]);
+  for (int64_t pl = begin; pl < end; pl++)
+    {
+      const float *x = c->x + pl * H * W;
+      for (int64_t oh = 0; oh < Ho; oh++)
+        {
+          float *restrict yr = c->y + (pl * Ho + oh) * Wo;
+          for (int64_t ow = 0; ow < Wo; ow++)
+            yr[ow] = -INFINITY;
+          const int64_t h0 = oh * p->stride_h - p->pad_top;
+          for (int64_t ki = MAX (0, -h0); ki < kh && h0 + ki < H; ki++)
+            {
+              const float *restrict xr = x + (h0 + ki) * W;
+              for (int64_t kj = 0; kj < kw; kj++)
+                {
+                  const int64_t off = kj - p->pad_left;
+                  if (sw == 1)
+                    for (int64_t ow = lo[kj]; ow < hi[kj]; ow++)
+                      {
+                        const float v = xr[ow + off];
+                        yr[ow] = (v > yr[ow] || v != v) ? v : yr[ow];
+                      }
+                  else
+                    for (int64_t ow = lo[kj]; ow < hi[kj]; ow++)
+                      {
+                        const float v = xr[ow * sw + off];
+                        yr[ow] = (v > yr[ow] || v != v) ? v : yr[ow];
+                      }
+                }
+            }
+        }
+    }
+}
+
 static void
 max_planes (void *data, int64_t begin, int64_t end)
 {
   const pool_ctx *c = data;
   const tl_pool_params *p = c->p;
   const int64_t H = c->xs.h, W = c->xs.w, Ho = c->ys.h, Wo = c->ys.w;
+  if (!c->argmax && max_fast_ok (p))
+    {
+      max_planes_fast (c, begin, end);
+      return;
+    }
   for (int64_t pl = begin; pl < end; pl++)
     {
       const float *x = c->x + pl * H * W;

@@ -3,6 +3,7 @@
  * into a table of (i0, i1, lambda) so the plane loops are plain gathers. */
 #include "kernels-private.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -14,6 +15,16 @@ tl_resize_default_params (void)
                               .nearest = TL_RESIZE_ROUND_PREFER_FLOOR };
 }
 
+int64_t
+tl_resize_output_size (int64_t in, float scale)
+{
+  /* ORT: static_cast<int64_t>(scale * in), the product in float */
+  const float v = scale * (float) in;
+  if (!(v >= 0.0f) || v > (float) TL_KERNEL_MAX_DIM)
+    return -1;
+  return (int64_t) v;
+}
+
 tl_resize_params
 tl_resize_upsample_params (tl_resize_mode mode, double scale_h, double scale_w)
 {
@@ -22,42 +33,46 @@ tl_resize_upsample_params (tl_resize_mode mode, double scale_h, double scale_w)
                               .scale_w = scale_w };
 }
 
-/* Source coordinate of output position o (ONNX coordinate_transformation_mode). */
-static double
-source_coord (tl_resize_coord mode, int64_t o, double scale, int64_t in, int64_t out)
+/* Source coordinate of output position o (ONNX coordinate_transformation_mode).
+ * Evaluated in float, in the order ONNX Runtime writes each formula: in
+ * double, o / 1.1f and the like land on the other side of an integer now
+ * and then, and nearest neighbour picks another pixel than ORT. */
+static float
+source_coord (tl_resize_coord mode, int64_t o, float scale, int64_t in, int64_t out)
 {
+  const float x = (float) o;
   switch (mode)
     {
     case TL_RESIZE_HALF_PIXEL:
-      return (o + 0.5) / scale - 0.5;
+      return (x + 0.5f) / scale - 0.5f;
     case TL_RESIZE_PYTORCH_HALF_PIXEL:
-      return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
+      return out > 1 ? (x + 0.5f) / scale - 0.5f : 0.0f;
     case TL_RESIZE_ASYMMETRIC:
-      return o / scale;
+      return x / scale;
     case TL_RESIZE_ALIGN_CORNERS:
-      return out > 1 ? (double) o * (double) (in - 1) / (double) (out - 1) : 0.0;
+      return out > 1 ? x * (float) (in - 1) / (float) (out - 1) : 0.0f;
     case TL_RESIZE_TF_HALF_PIXEL_FOR_NN:
-      return (o + 0.5) / scale;
+      return (x + 0.5f) / scale;
     }
-  return 0.0;
+  return 0.0f;
 }
 
 static int64_t
-nearest_index (tl_resize_nearest mode, double x, double scale)
+nearest_index (tl_resize_nearest mode, float x, float scale)
 {
-  const double f = floor (x);
+  const float f = floorf (x);
   switch (mode)
     {
     case TL_RESIZE_SIMPLE:
-      return (int64_t) (scale < 1.0 ? ceil (x) : f);
+      return (int64_t) (scale < 1.0f ? ceilf (x) : f);
     case TL_RESIZE_ROUND_PREFER_FLOOR:
-      return (int64_t) (x - f == 0.5 ? f : round (x));
+      return (int64_t) (x - f == 0.5f ? f : roundf (x));
     case TL_RESIZE_ROUND_PREFER_CEIL:
-      return (int64_t) (x - f == 0.5 ? f + 1.0 : round (x));
+      return (int64_t) (x - f == 0.5f ? f + 1.0f : roundf (x));
     case TL_RESIZE_FLOOR:
       return (int64_t) f;
     case TL_RESIZE_CEIL:
-      return (int64_t) ceil (x);
+      return (int64_t) ceilf (x);
     }
   return (int64_t) f;
 }
@@ -69,15 +84,15 @@ typedef struct
 } axis_table;
 
 static void
-axis_fill (const tl_resize_params *p, double scale, int64_t in, int64_t out,
+axis_fill (const tl_resize_params *p, double scale_d, int64_t in, int64_t out,
            axis_table *t)
 {
-  if (scale <= 0.0)
-    scale = (double) out / (double) in;
+  /* from sizes, ORT's scale is out / in in float */
+  const float scale = scale_d > 0.0 ? (float) scale_d : (float) out / (float) in;
   /* An axis that keeps its size at scale 1 is copied, as ONNX Runtime does.
    * Every mode's formula gives the identity there too, except
    * tf_half_pixel_for_nn, whose half-pixel shift would move it by one. */
-  const gboolean identity = scale == 1.0 && in == out;
+  const gboolean identity = scale == 1.0f && in == out;
   for (int64_t o = 0; o < out; o++)
     {
       if (identity)
@@ -86,23 +101,25 @@ axis_fill (const tl_resize_params *p, double scale, int64_t in, int64_t out,
           t->l[o] = 0.0f;
           continue;
         }
-      double x = source_coord (p->coord, o, scale, in, out);
+      float x = source_coord (p->coord, o, scale, in, out);
+      if (isnan (x))
+        x = 0.0f;
       if (p->mode == TL_RESIZE_NEAREST)
         {
-          /* clamp in double first: a huge x must not overflow int64 */
-          x = CLAMP (x, -1.0, (double) in);
-          int64_t i = CLAMP (nearest_index (p->nearest, x, scale), 0, in - 1);
+          /* clamp first: a huge x must not overflow int64 */
+          x = CLAMP (x, -1.0f, (float) in);
+          const int64_t i = CLAMP (nearest_index (p->nearest, x, scale), 0, in - 1);
           t->i0[o] = t->i1[o] = i;
           t->l[o] = 0.0f;
         }
       else
         {
           /* Outside [0, in-1] the edge value repeats (ONNX's edge padding). */
-          x = CLAMP (x, 0.0, (double) (in - 1));
-          const int64_t i = (int64_t) floor (x);
+          x = CLAMP (x, 0.0f, (float) (in - 1));
+          const int64_t i = (int64_t) floorf (x);
           t->i0[o] = i;
           t->i1[o] = MIN (i + 1, in - 1);
-          t->l[o] = (float) (x - (double) i);
+          t->l[o] = x - (float) i;
         }
     }
 }
@@ -138,12 +155,13 @@ resize_check (const char *op, const tl_resize_params *p, tl_shape4 xs, tl_shape4
                    G_GINT64_FORMAT, op, xs.n, xs.c, ys.n, ys.c);
       return FALSE;
     }
-  if (!(p->scale_h >= 0.0 && p->scale_w >= 0.0 && isfinite (p->scale_h)
-        && isfinite (p->scale_w)))
+  const double sh = p->scale_h, sw = p->scale_w;
+  if (!((sh == 0.0 || (sh >= FLT_MIN && sh <= FLT_MAX))
+        && (sw == 0.0 || (sw >= FLT_MIN && sw <= FLT_MAX))))
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "%s: scales (%g, %g) must be finite and positive (0 = from sizes)",
-                   op, p->scale_h, p->scale_w);
+                   "%s: scales (%g, %g) must be positive float32 numbers (0 = from sizes)",
+                   op, sh, sw);
       return FALSE;
     }
   if ((unsigned) p->mode > TL_RESIZE_LINEAR

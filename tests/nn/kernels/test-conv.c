@@ -429,6 +429,22 @@ test_conv_bad (void)
   kt_assert_invalid (tl_conv2d_output_shape (&p, zero, 4, &os, &err), err, "input shape");
   kt_assert_invalid (tl_conv2d_output_shape (&p, xs, 0, &os, &err), err, "output channels");
 
+  /* valid shapes whose im2col buffer would exceed the element limit: refused
+   * before anything is read (the buffers here are dummies) */
+  q = p;
+  q.kernel_h = q.kernel_w = 9;
+  q.pad_top = q.pad_left = q.pad_bottom = q.pad_right = 4;
+  tl_shape4 bigx = { 1, 256, 1024, 1024 }, bigy = { 1, 256, 1024, 1024 };
+  tl_shape4 bigw = { 256, 256, 9, 9 };
+  g_assert_true (tl_conv2d_output_shape (&q, bigx, 256, &os, &err));
+  g_assert_cmpuint (tl_conv2d_scratch_size (&q, bigx, bigy), >, (size_t) TL_TENSOR_MAX_NUMEL);
+  kt_assert_invalid (tl_conv2d_forward (&q, x, bigx, w, bigw, NULL, none, y, bigy, s, 1000,
+                                        &err), err, "im2col buffer");
+  /* scratch size of absurd parameters saturates instead of overflowing */
+  q.kernel_h = q.kernel_w = TL_KERNEL_MAX_DIM;
+  tl_shape4 hx = { 1, TL_KERNEL_MAX_DIM, 1, 1 }, hy = { 1, 1, TL_KERNEL_MAX_DIM, TL_KERNEL_MAX_DIM };
+  g_assert_cmpuint (tl_conv2d_scratch_size (&q, hx, hy), ==, SIZE_MAX);
+
   /* ConvTranspose */
   tl_conv_transpose_params tp = tl_conv_transpose_default_params ();
   tp.conv.kernel_h = tp.conv.kernel_w = 3;

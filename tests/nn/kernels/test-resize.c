@@ -100,6 +100,19 @@ test_upsample (void)
   g_assert_no_error (err);
 }
 
+/* ORT's float32 output length (ONNX shape inference would say 91 and 27). */
+static void
+test_output_size (void)
+{
+  g_assert_cmpint (tl_resize_output_size (40, 2.3f), ==, 92);
+  g_assert_cmpint (tl_resize_output_size (40, 0.7f), ==, 28);
+  g_assert_cmpint (tl_resize_output_size (5, 2.5f), ==, 12);
+  g_assert_cmpint (tl_resize_output_size (7, 0.1f), ==, 0);
+  g_assert_cmpint (tl_resize_output_size (7, -2.0f), ==, -1);
+  g_assert_cmpint (tl_resize_output_size (7, NAN), ==, -1);
+  g_assert_cmpint (tl_resize_output_size (1 << 20, 1e9f), ==, -1);
+}
+
 static void
 test_resize_bad (void)
 {
@@ -117,6 +130,10 @@ test_resize_bad (void)
   p.scale_h = -2.0;
   kt_assert_invalid (tl_resize_forward (&p, x, xs, y, ys, &err), err, "scales");
   p.scale_h = NAN;
+  kt_assert_invalid (tl_resize_forward (&p, x, xs, y, ys, &err), err, "scales");
+  p.scale_h = 1e-50; /* not a float32 */
+  kt_assert_invalid (tl_resize_forward (&p, x, xs, y, ys, &err), err, "scales");
+  p.scale_h = 1e300;
   kt_assert_invalid (tl_resize_forward (&p, x, xs, y, ys, &err), err, "scales");
   p = tl_resize_default_params ();
   p.mode = (tl_resize_mode) 7;
@@ -145,6 +162,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, c, test_resize_case);
     }
   g_test_add_func ("/kernels/resize/upsample", test_upsample);
+  g_test_add_func ("/kernels/resize/output-size", test_output_size);
   g_test_add_func ("/kernels/resize/bad-params", test_resize_bad);
   int rc = g_test_run ();
   g_object_unref (pr);

@@ -148,11 +148,12 @@ def make_conv():
         ("aniso", 1, 3, 9, 12, 2, (3, 3), (2, 1), (1, 3), (1, 3, 1, 3), 1, True, "none"),
         ("groups3_s2", 2, 6, 7, 8, 9, (3, 3), (2, 2), (1, 1), (1, 1, 0, 0), 3, True, "none"),
         ("k1x3", 1, 3, 5, 9, 2, (1, 3), (1, 2), (1, 1), (0, 1, 0, 1), 1, True, "none"),
-        # wide rows: the depthwise kernel's vectorised interior (>= 16 columns)
-        ("dw3x3_wide", 1, 2, 5, 40, 2, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 2, True, "relu"),
-        ("dw3x3_s2_wide", 2, 2, 5, 41, 2, (3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 2, True, "none"),
+        # planes too big for the depthwise kernel's padded copy (> 576 floats
+        # padded), with wide rows: its vectorised row interior (>= 16 columns)
+        ("dw3x3_wide", 1, 2, 6, 100, 2, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 2, True, "relu"),
+        ("dw3x3_s2_wide", 2, 2, 5, 101, 2, (3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 2, True, "none"),
         ("dw5x5_wide_dil2", 1, 2, 9, 45, 2, (5, 5), (1, 1), (2, 2), (4, 4, 4, 4), 2, True, "none"),
-        ("dw5x5_s2_wide", 1, 3, 7, 47, 3, (5, 5), (2, 2), (1, 1), (2, 1, 2, 3), 3, False, "none"),
+        ("dw5x5_s2_wide", 1, 3, 7, 60, 3, (5, 5), (2, 2), (1, 1), (2, 1, 2, 3), 3, False, "none"),
         ("dw7x7_wide", 1, 2, 8, 30, 2, (7, 7), (1, 1), (1, 1), (3, 3, 3, 3), 2, True, "none"),
     ]
     for (name, n, c, h, w, o, k, st, dl, pd, g, has_b, act) in cases:
@@ -393,6 +394,9 @@ def make_pool():
         ("k3s1p1", 1, 2, 6, 5, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), False),
         ("k2x3_asym", 1, 2, 7, 9, (2, 3), (1, 2), (1, 1), (1, 0, 0, 2), False),
         ("dil2_ceil_asym", 1, 2, 10, 9, (2, 3), (2, 2), (2, 1), (1, 0, 0, 1), True),
+        # ceil_mode would add a window starting in the end padding: dropped (H)
+        ("ceil_drop", 1, 1, 5, 6, (2, 2), (2, 2), (1, 1), (1, 1, 1, 1), True),
+        ("ceil_drop_s3", 1, 2, 7, 10, (3, 3), (3, 3), (1, 1), (1, 1, 1, 1), True),
     ]
     for (name, n, c, h, w, k, st, dl, pd, ceil) in cases:
         # distinct values spaced 1/64 apart: no ties, so argmax and the
@@ -439,18 +443,27 @@ NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
 
 
 def src_coord(mode, o, scale, n_in, n_out):
-    """ONNX Resize coordinate_transformation_mode, in float64."""
+    """ONNX Resize coordinate_transformation_mode, evaluated in float32 in
+    the order ONNX Runtime writes the formulas (with float64 a few nearest
+    picks differ from ORT, e.g. o / 1.1f)."""
+    f = np.float32
+    o, scale = f(o), f(scale)
     if mode == "half_pixel":
-        return (o + 0.5) / scale - 0.5
+        return float((o + f(0.5)) / scale - f(0.5))
     if mode == "pytorch_half_pixel":
-        return (o + 0.5) / scale - 0.5 if n_out > 1 else 0.0
+        return float((o + f(0.5)) / scale - f(0.5)) if n_out > 1 else 0.0
     if mode == "asymmetric":
-        return o / scale
+        return float(o / scale)
     if mode == "align_corners":
-        return 0.0 if n_out == 1 else o * (n_in - 1) / (n_out - 1)
+        return 0.0 if n_out == 1 else float(o * f(n_in - 1) / f(n_out - 1))
     if mode == "tf_half_pixel_for_nn":
-        return (o + 0.5) / scale
+        return float((o + f(0.5)) / scale)
     raise ValueError(mode)
+
+
+def out_size(n, scale):
+    """ORT's output length for a scale: floor(scale * n) in float32."""
+    return int(np.float32(scale) * np.float32(n))
 
 
 def round_nearest(mode, v, scale):
@@ -472,20 +485,21 @@ def resize_ref(x, mode, coord, nearest, scales, out_hw):
     x = np.asarray(x, np.float64)
     n, c, h, w = x.shape
     ho, wo = out_hw
-    sh = scales[0] if scales[0] > 0 else ho / h
-    sw = scales[1] if scales[1] > 0 else wo / w
+    sh = scales[0] if scales[0] > 0 else np.float32(ho) / np.float32(h)
+    sw = scales[1] if scales[1] > 0 else np.float32(wo) / np.float32(w)
     y = np.zeros((n, c, ho, wo))
 
     def taps(o, scale, n_in, n_out):
-        if scale == 1.0 and n_in == n_out:
+        if np.float32(scale) == 1.0 and n_in == n_out:
             # ONNX Runtime copies an axis whose scale is 1 (checked below);
             # the formula agrees except for tf_half_pixel_for_nn's shift
             return [(o, 1.0)]
         v = src_coord(coord, o, scale, n_in, n_out)
         if mode == "nearest":
             return [(min(max(round_nearest(nearest, v, scale), 0), n_in - 1), 1.0)]
+        v = min(max(v, 0.0), n_in - 1.0)  # edge padding, as ORT clamps
         i0 = math.floor(v)
-        lam = v - i0
+        lam = float(np.float32(v) - np.float32(i0))
         edge = lambda i: min(max(i, 0), n_in - 1)  # edge padding
         return [(edge(i0), 1.0 - lam), (edge(i0 + 1), lam)]
 
@@ -511,7 +525,7 @@ def make_resize():
             cases = [(f"nearest_{coord}_{nm}", (0.0, 0.0), ohw)]
             if coord in ("asymmetric", "half_pixel"):
                 cases.append((f"nearest_{coord}_{nm}_scales", (2.0, 1.5),
-                              (int(xs[2] * 2.0), int(xs[3] * 1.5))))
+                              (out_size(xs[2], 2.0), out_size(xs[3], 1.5))))
             for (name, sc, o) in cases:
                 y = resize_ref(x, "nearest", coord, nm, sc, o)
                 dy = rand(*y.shape)
@@ -525,14 +539,14 @@ def make_resize():
             variants = [(f"linear_{coord}_{si}", (0.0, 0.0), o)]
             if si == 0:
                 variants.append((f"linear_{coord}_scales", (2.5, 1.75),
-                                 (int(xs[2] * 2.5), int(xs[3] * 1.75))))
+                                 (out_size(xs[2], 2.5), out_size(xs[3], 1.75))))
             for (name, sc, oo) in variants:
                 y = resize_ref(x, "linear", coord, "floor", sc, oo)
                 if coord in ("half_pixel", "pytorch_half_pixel", "align_corners") \
                         and sc == (0.0, 0.0) and min(oo) > 1:
                     yt = F.interpolate(torch.from_numpy(x.astype(np.float64)), size=oo,
                                        mode="bilinear", align_corners=coord == "align_corners")
-                    close(y, yt.numpy())
+                    close(y, yt.numpy(), 1e-6)  # torch: float64 coordinates, ours float32
                 dy = rand(*y.shape)
                 dx = vjp_linear(lambda e: resize_ref(e, "linear", coord, "floor", sc, oo), x, dy)
                 wr.add(name, {"mode": "linear", "coord": coord, "nearest": "floor",
@@ -545,13 +559,25 @@ def make_resize():
                                      ("resize10_nearest_mixed", "Resize10", "nearest", (2, 1, 5, 10), (2.0, 0.6)),
                                      ("resize10_linear_down", "Resize10", "linear", (1, 2, 10, 7), (0.6, 0.5))]:
         x = rand(*xs)
-        o = (int(xs[2] * sc[0]), int(xs[3] * sc[1]))
+        o = (out_size(xs[2], sc[0]), out_size(xs[3], sc[1]))
         y = resize_ref(x, mode, "asymmetric", "simple", sc, o)
         dy = rand(*y.shape)
         dx = vjp_linear(lambda e: resize_ref(e, mode, "asymmetric", "simple", sc, o), x, dy)
         wr.add(name, {"mode": mode, "coord": "asymmetric", "nearest": "simple",
                       "scales": list(sc), "out": list(o), "legacy_op": op},
                {"x": x, "y": y, "dy": dy, "dx": dx})
+    # scales whose float32 coordinates round differently from float64 ones
+    # (each picks at least one other pixel in float64 than ORT does)
+    for (name, coord, nm, xs, sc) in [("odd_asym_1.1", "asymmetric", "floor", (1, 1, 3, 40), (1.1, 1.1)),
+                                      ("odd_half_2.3", "half_pixel", "round_prefer_floor", (1, 1, 2, 40), (1.7, 2.3)),
+                                      ("odd_half_0.7", "half_pixel", "round_prefer_floor", (1, 1, 5, 40), (1.0, 0.7))]:
+        x = rand(*xs)
+        o = (out_size(xs[2], sc[0]), out_size(xs[3], sc[1]))
+        y = resize_ref(x, "nearest", coord, nm, sc, o)
+        dy = rand(*y.shape)
+        dx = vjp_linear(lambda e: resize_ref(e, "nearest", coord, nm, sc, o), x, dy)
+        wr.add(name, {"mode": "nearest", "coord": coord, "nearest": nm, "scales": list(sc),
+                      "out": list(o)}, {"x": x, "y": y, "dy": dy, "dx": dx})
     # torch's "nearest" is asymmetric + floor (ONNX Upsample): check the reference
     x = rand(1, 2, 4, 5)
     close(resize_ref(x, "nearest", "asymmetric", "floor", (0, 0), (8, 10)),
@@ -734,16 +760,18 @@ def ort_crosscheck():
     with open(os.path.join(tmp, "manifest.json"), "w") as f:
         json.dump(manifest, f)
     env = dict(os.environ, NODE_PATH=mods)
-    subprocess.run(["node", os.path.join(HERE, "run-ort.js"), tmp], check=True, env=env)
     worst, bad = 0.0, []
-    for (name, y) in expected:
-        got = np.fromfile(os.path.join(tmp, name + ".out"), np.float32).reshape(y.shape)
-        err = np.linalg.norm(got - y.astype(np.float64)) / max(np.linalg.norm(y), 1e-30)
-        if err > 1e-5:
-            bad.append(f"{name} ({err:.3g})")
-        worst = max(worst, err)
+    try:
+        subprocess.run(["node", os.path.join(HERE, "run-ort.js"), tmp], check=True, env=env)
+        for (name, y) in expected:
+            got = np.fromfile(os.path.join(tmp, name + ".out"), np.float32).reshape(y.shape)
+            err = np.linalg.norm(got - y.astype(np.float64)) / max(np.linalg.norm(y), 1e-30)
+            if err > 1e-5:
+                bad.append(f"{name} ({err:.3g})")
+            worst = max(worst, err)
+    finally:
+        shutil.rmtree(tmp)
     assert not bad, "ONNX Runtime differs from the reference: " + ", ".join(bad)
-    shutil.rmtree(tmp)
     print(f"ONNX Runtime agrees on {len(expected)} forward cases (worst rel L2 {worst:.2g})")
 
 
