@@ -271,7 +271,25 @@ typedef struct {
   void *y;
 } bin_row_ctx;
 
-#define BIN_ROW(T, NAME, DIV, POW)                                                   \
+/* One loop per stride pattern so the common ones (same shape; a scalar or
+ * per-channel operand) vectorise. */
+#define BIN_LOOP(T, EXPR)                                                         \
+  do {                                                                            \
+    if (sa == 1 && sb == 1)                                                       \
+      for (int64_t i = 0; i < len; i++)                                           \
+        { T x_ = a[i], z_ = b[i]; y[i] = (EXPR); }                                \
+    else if (sa == 1 && sb == 0)                                                  \
+      {                                                                           \
+        T z_ = b[0];                                                              \
+        for (int64_t i = 0; i < len; i++)                                         \
+          { T x_ = a[i]; y[i] = (EXPR); }                                         \
+      }                                                                           \
+    else                                                                          \
+      for (int64_t i = 0; i < len; i++)                                           \
+        { T x_ = a[i * sa], z_ = b[i * sb]; y[i] = (EXPR); }                      \
+  } while (0)
+
+#define BIN_ROW(T, NAME, DIV, POW)                                                \
   static void NAME (void *vc, int64_t oy, const int64_t *off, int64_t len,        \
                     const int64_t *in)                                            \
   {                                                                               \
@@ -281,38 +299,14 @@ typedef struct {
     int64_t sa = in[0], sb = in[1];                                               \
     switch (c->kind)                                                              \
       {                                                                           \
-      case B_ADD: case B_SUM: case B_MEAN:                                        \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] + b[i * sb];                                           \
-        break;                                                                    \
-      case B_SUB:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] - b[i * sb];                                           \
-        break;                                                                    \
-      case B_MUL:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] * b[i * sb];                                           \
-        break;                                                                    \
-      case B_DIV:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = DIV (a[i * sa], b[i * sb]);                                      \
-        break;                                                                    \
-      case B_MAX:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] >= b[i * sb] ? a[i * sa] : b[i * sb];                  \
-        break;                                                                    \
-      case B_MIN:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] <= b[i * sb] ? a[i * sa] : b[i * sb];                  \
-        break;                                                                    \
-      case B_PRELU:                                                               \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] < 0 ? a[i * sa] * b[i * sb] : a[i * sa];               \
-        break;                                                                    \
-      case B_POW:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = POW (a[i * sa], b[i * sb]);                                      \
-        break;                                                                    \
+      case B_ADD: case B_SUM: case B_MEAN: BIN_LOOP (T, x_ + z_); break;          \
+      case B_SUB: BIN_LOOP (T, x_ - z_); break;                                   \
+      case B_MUL: BIN_LOOP (T, x_ * z_); break;                                   \
+      case B_DIV: BIN_LOOP (T, DIV (x_, z_)); break;                              \
+      case B_MAX: BIN_LOOP (T, x_ >= z_ ? x_ : z_); break;                        \
+      case B_MIN: BIN_LOOP (T, x_ <= z_ ? x_ : z_); break;                        \
+      case B_PRELU: BIN_LOOP (T, x_ < 0 ? x_ * z_ : x_); break;                   \
+      case B_POW: BIN_LOOP (T, POW (x_, z_)); break;                              \
       }                                                                           \
   }
 
