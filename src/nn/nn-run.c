@@ -80,6 +80,7 @@ buf_get (tl_net *net, size_t n)
     }
   b->cap = n;
   b->refs = 1;
+  net->pool_bytes += n * sizeof (float);
   return b;
 }
 
@@ -417,6 +418,14 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
       return NULL;
     }
   return r;
+}
+
+tl_net_result *
+tl_net_run1 (tl_net *net, const tl_tensor *input, const char *const *taps, int n_taps,
+             guint flags, GError **error)
+{
+  const tl_tensor *in[1] = { input };
+  return tl_net_run (net, in, 1, taps, n_taps, flags, error);
 }
 
 int
