@@ -11,6 +11,9 @@ static const tl_command commands[] = {
   { "bench-saliency", "Time the saliency maths per method (for docs/benchmarks.md)", tl_cmd_bench_saliency },
   { "sample", "Sample latents like a latent bank (PMF vicinity, GMM, Gaussian, prior)", tl_cmd_sample },
   { "eval-sampling", "Measure latent samplers against held-out latents (W2, W1, memorisation, time)", tl_cmd_eval_sampling },
+  { "info", "Show a model's inputs, outputs, layers and default target layer", tl_cmd_info },
+  { "run", "Run a model on a .npy tensor; write outputs and taps as .npy", tl_cmd_run },
+  { "bench", "Time a model's forward pass (median_ms=...)", tl_cmd_bench },
   { NULL, NULL, NULL },
 };
 
