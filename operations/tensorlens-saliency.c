@@ -18,6 +18,9 @@ enum_start (tensorlens_saliency_method)
   enum_value (TENSORLENS_SALIENCY_MULTIVEC_EIGENCAM, "multivec-eigencam", "Multivec-EigenCAM")
   enum_value (TENSORLENS_SALIENCY_TSM, "tsm", "TSM (Tucker saliency map)")
   enum_value (TENSORLENS_SALIENCY_MTSM, "mtsm", "MTSM (multivector Tucker)")
+  enum_value (TENSORLENS_SALIENCY_GRADCAM, "gradcam", "Grad-CAM (baseline, needs a class)")
+  enum_value (TENSORLENS_SALIENCY_GRADCAM_PLUS_PLUS, "gradcam-plus-plus",
+              "Grad-CAM++ (baseline, needs a class)")
 enum_end (TensorlensSaliencyMethod)
 
 enum_start (tensorlens_saliency_weighting)
@@ -53,7 +56,14 @@ property_enum (method, "Method", TensorlensSaliencyMethod, tensorlens_saliency_m
                TENSORLENS_SALIENCY_TSM)
   description ("Label-free saliency method: EigenCAM (first principal component of the "
                "features), Multivec-EigenCAM (weighted sum of components), TSM and MTSM "
-               "(Tucker decomposition of the feature tensor)")
+               "(Tucker decomposition of the feature tensor); or a label-dependent baseline, "
+               "Grad-CAM or Grad-CAM++, for classifiers and detectors")
+
+property_int (target, "Target class", -1)
+  description ("Grad-CAM/Grad-CAM++: class index to explain; -1 = the predicted class "
+               "(label-free methods need none)")
+  value_range (-1, 100000)
+  ui_range (-1, 999)
 
 property_int (rank1, "Rank R1 (channels)", 0)
   description ("TSM/MTSM Tucker rank of the channel mode; 0 = automatic")
@@ -176,31 +186,38 @@ get_invalidated_by_change (GeglOperation *operation, const gchar *pad,
   return whole (operation, roi);
 }
 
-static tl_saliency_params
-saliency_params (GeglProperties *o)
+static tl_explain_params
+explain_params (GeglProperties *o)
 {
   static const tl_saliency_method methods[] = {
     [TENSORLENS_SALIENCY_EIGENCAM] = TL_SALIENCY_EIGENCAM,
     [TENSORLENS_SALIENCY_MULTIVEC_EIGENCAM] = TL_SALIENCY_MULTIVEC_EIGENCAM,
     [TENSORLENS_SALIENCY_TSM] = TL_SALIENCY_TSM,
     [TENSORLENS_SALIENCY_MTSM] = TL_SALIENCY_MTSM,
+    [TENSORLENS_SALIENCY_GRADCAM] = TL_SALIENCY_EIGENCAM,   /* unused */
+    [TENSORLENS_SALIENCY_GRADCAM_PLUS_PLUS] = TL_SALIENCY_EIGENCAM,
   };
   static const tl_saliency_weighting weightings[] = {
     [TENSORLENS_SALIENCY_WEIGHT_SIGMA] = TL_SALIENCY_WEIGHT_SIGMA,
     [TENSORLENS_SALIENCY_WEIGHT_SIGMA2] = TL_SALIENCY_WEIGHT_SIGMA2,
     [TENSORLENS_SALIENCY_WEIGHT_UNIFORM] = TL_SALIENCY_WEIGHT_UNIFORM,
   };
-  tl_saliency_params p = tl_saliency_default_params ();
-  p.method = methods[o->method];
-  p.layer = o->layer;
-  p.ranks[0] = o->rank1;
-  p.ranks[1] = o->rank2;
-  p.ranks[2] = o->rank3;
-  p.components = o->components;
-  p.weighting = weightings[o->weighting];
-  p.sign_rule = o->sign_rule;
-  p.sweeps = o->sweeps;
-  return p;
+  tl_explain_params e = tl_explain_default_params ();
+  e.kind = o->method == TENSORLENS_SALIENCY_GRADCAM ? TL_EXPLAIN_GRADCAM
+           : o->method == TENSORLENS_SALIENCY_GRADCAM_PLUS_PLUS ? TL_EXPLAIN_GRADCAM_PLUS_PLUS
+           : TL_EXPLAIN_LABEL_FREE;
+  tl_saliency_params *p = &e.saliency;
+  p->method = methods[o->method];
+  p->layer = o->layer;
+  p->target = o->target;
+  p->ranks[0] = o->rank1;
+  p->ranks[1] = o->rank2;
+  p->ranks[2] = o->rank3;
+  p->components = o->components;
+  p->weighting = weightings[o->weighting];
+  p->sign_rule = o->sign_rule;
+  p->sweeps = o->sweeps;
+  return e;
 }
 
 static tl_render_params
@@ -295,7 +312,7 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
   tl_model *model = NULL;
   tl_explanation *ex = NULL;
 
-  tl_saliency_params sp = saliency_params (o);
+  tl_explain_params sp = explain_params (o);
   tl_render_params rp = render_params (o);
   gboolean ok = tl_render_params_check (&rp, &err);
   if (ok)
@@ -361,8 +378,9 @@ gegl_op_class_init (GeglOpClass *klass)
     "gimp:menu-label", "Saliency Map...",
     "description",
       "Shows where a convolutional network looks in the image: a label-free saliency map "
-      "(EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's features) rendered as a heat "
-      "map, a grey map, an overlay or a masked image. The whole image is analysed at once.",
+      "(EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's features, or the Grad-CAM and "
+      "Grad-CAM++ baselines for a class) rendered as a heat map, a grey map, an overlay or a "
+      "masked image. The whole image is analysed at once.",
     NULL);
 }
 

@@ -2,6 +2,7 @@
 #include "explain.h"
 
 #include "error.h"
+#include "gradcam.h"
 
 #include <math.h>
 #include <string.h>
@@ -41,6 +42,37 @@ digest_update (digest_state *d, const float *v, size_t n)
     }
   d->a = a;
   d->b = b;
+}
+
+/* ---- parameters ------------------------------------------------------- */
+
+tl_explain_params
+tl_explain_default_params (void)
+{
+  tl_explain_params p;
+  memset (&p, 0, sizeof p);
+  p.kind = TL_EXPLAIN_LABEL_FREE;
+  p.saliency = tl_saliency_default_params ();
+  return p;
+}
+
+gboolean
+tl_explain_method_from_name (const char *name, tl_explain_params *p, GError **error)
+{
+  if (g_strcmp0 (name, "gradcam") == 0)
+    p->kind = TL_EXPLAIN_GRADCAM;
+  else if (g_strcmp0 (name, "gradcam-plus-plus") == 0)
+    p->kind = TL_EXPLAIN_GRADCAM_PLUS_PLUS;
+  else if (tl_saliency_method_from_name (name, &p->saliency.method, NULL))
+    p->kind = TL_EXPLAIN_LABEL_FREE;
+  else
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "method '%s': expected eigencam, multivec-eigencam, tsm, mtsm, gradcam or "
+                   "gradcam-plus-plus", name ? name : "(null)");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* ---- the feature cache ------------------------------------------------ */
@@ -239,9 +271,148 @@ features_of (tl_model *model, tl_net *net, const tl_image *resized, const char *
   return F;
 }
 
+/* Index of the largest of n values (the first if several). */
+static int
+argmax (const float *v, int64_t n)
+{
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; i++)
+    if (v[i] > v[best])
+      best = i;
+  return (int) best;
+}
+
+/* Forward + backward: the features F of layer and the gradient dF of the
+ * card's class score for *target (-1 = the predicted class, resolved in
+ * place). */
+static gboolean
+gradient_of (tl_model *model, tl_net *net, const tl_image *resized, const char *layer,
+             int *target, tl_tensor **F_out, tl_tensor **dF_out, GError **error)
+{
+  const tl_card *card = tl_model_card (model);
+  if (!card || (card->score_kind != TL_SCORE_LOGIT && card->score_kind != TL_SCORE_HEATMAP_SUM))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
+                   "model '%s': Grad-CAM needs a class score (a classifier's logits or a "
+                   "detector's heat maps in its card); use a label-free method",
+                   tl_model_name (model));
+      return FALSE;
+    }
+  g_autoptr (tl_tensor) x = tl_preprocess (tl_model_preprocess (model), resized, NULL, error);
+  if (!x)
+    return FALSE;
+  const char *score = card->score_tensor;
+  const tl_tensor *inputs[1] = { x };
+  const char *taps[2] = { layer, score };
+  tl_net_result *r = tl_model_run (model, net, inputs, 1, taps, 2, TL_NET_RUN_BACKWARD, error);
+  if (!r)
+    return FALSE;
+  const tl_tensor *S = tl_net_result_get (r, score);
+  gboolean heat = card->score_kind == TL_SCORE_HEATMAP_SUM;
+  gboolean ok = S && S->ndim >= 2 && S->shape[0] == 1 && (!heat || S->ndim == 4);
+  if (!ok)
+    g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "model '%s': score tensor '%s' is not "
+                 "1xK%s", tl_model_name (model), score, heat ? "xHxW" : "");
+  int64_t K = ok ? S->shape[1] : 0, plane = ok ? tl_tensor_numel (S) / K : 0;
+  g_autofree float *v = ok ? g_new (float, K * plane) : NULL;
+  if (ok)
+    {
+      tl_tensor_gather (S, v);
+      if (*target < 0 && !heat)
+        *target = argmax (v, K);
+      else if (*target < 0)
+        {
+          /* the class whose heat map peaks highest */
+          g_autofree float *peak = g_new (float, K);
+          for (int64_t c = 0; c < K; c++)
+            peak[c] = v[c * plane + argmax (v + c * plane, plane)];
+          *target = argmax (peak, K);
+        }
+      else if (*target >= K)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "target %d is out of range: model '%s' has %" G_GINT64_FORMAT
+                       " classes (0..%" G_GINT64_FORMAT ")", *target, tl_model_name (model), K,
+                       K - 1);
+          ok = FALSE;
+        }
+    }
+  if (ok && !heat)
+    ok = (*dF_out = tl_net_result_grad_logit (r, layer, score, *target, error)) != NULL;
+  else if (ok)
+    {
+      g_autoptr (tl_tensor) dy = tl_tensor_new (S->ndim, S->shape, error);
+      if ((ok = dy != NULL))
+        {
+          for (int64_t i = 0; i < plane; i++)
+            dy->data[*target * plane + i] = 1.0f;
+          ok = (*dF_out = tl_net_result_grad (r, layer, score, dy, error)) != NULL;
+        }
+    }
+  if (ok)
+    ok = (*F_out = tl_tensor_copy (tl_net_result_get (r, layer), error)) != NULL;
+  tl_net_result_free (r);
+  return ok;
+}
+
+/* Features (and for the baselines the gradient) from the cache or the
+ * network; the cache keys are the layer plus, for gradients, the target. */
+static gboolean
+run_or_recall (tl_model *model, tl_net *net, const tl_image *resized, const char *layer,
+               const tl_explain_params *params, tl_explain_cache *cache,
+               const uint64_t digest[2], int width, int height, tl_explanation *ex,
+               tl_tensor **F, tl_tensor **dF, GError **error)
+{
+  gboolean grad = params->kind != TL_EXPLAIN_LABEL_FREE;
+  int target = params->saliency.target;
+  g_autofree char *gkey = g_strdup_printf ("%s\ngradient of class %d", layer, target);
+  g_autofree char *tkey = g_strdup_printf ("%s\npredicted class", layer);
+  g_autoptr (tl_tensor) T = NULL;
+  if (cache)
+    {
+      *F = cache_lookup (cache, model, layer, digest, width, height);
+      if (grad)
+        {
+          *dF = cache_lookup (cache, model, gkey, digest, width, height);
+          if (target < 0)
+            T = cache_lookup (cache, model, tkey, digest, width, height);
+        }
+    }
+  ex->from_cache = *F && (!grad || (*dF && (target >= 0 || T)));
+  if (ex->from_cache)
+    {
+      ex->target = !grad ? -1 : target >= 0 ? target : (int) T->data[0];
+      return TRUE;
+    }
+  g_clear_pointer (F, tl_tensor_free);
+  g_clear_pointer (dF, tl_tensor_free);
+  if (!grad)
+    {
+      ex->target = -1;
+      *F = features_of (model, net, resized, layer, error);
+      if (*F && cache)
+        cache_store (cache, model, layer, digest, width, height, *F);
+      return *F != NULL;
+    }
+  ex->target = target;
+  if (!gradient_of (model, net, resized, layer, &ex->target, F, dF, error))
+    return FALSE;
+  if (cache)
+    {
+      int64_t one = 1;
+      float t = (float) ex->target;
+      g_autoptr (tl_tensor) Tv = tl_tensor_view (&t, 1, &one);
+      cache_store (cache, model, layer, digest, width, height, *F);
+      cache_store (cache, model, gkey, digest, width, height, *dF);
+      if (target < 0)
+        cache_store (cache, model, tkey, digest, width, height, Tv);
+    }
+  return TRUE;
+}
+
 tl_explanation *
 tl_explain_rows (tl_model *model, int width, int height, tl_rows_func rows, void *rows_data,
-                 const tl_saliency_params *params, tl_explain_cache *cache,
+                 const tl_explain_params *params, tl_explain_cache *cache,
                  tl_progress_func progress, void *progress_data, GError **error)
 {
   g_return_val_if_fail (model != NULL && rows != NULL && params != NULL, NULL);
@@ -254,8 +425,8 @@ tl_explain_rows (tl_model *model, int width, int height, tl_rows_func rows, void
   tl_net *net = tl_model_net (model, error);
   if (!net)
     return NULL;
-  const char *layer = params->layer && *params->layer ? params->layer
-                                                      : tl_model_default_layer (model);
+  const char *layer = params->saliency.layer && *params->saliency.layer
+                        ? params->saliency.layer : tl_model_default_layer (model);
   if (!check_layer (net, layer, tl_model_name (model), error))
     return NULL;
 
@@ -281,22 +452,30 @@ tl_explain_rows (tl_model *model, int width, int height, tl_rows_func rows, void
   ex->digest[0] = digest[0];
   ex->digest[1] = digest[1];
 
-  g_autoptr (tl_tensor) F = cache ? cache_lookup (cache, model, layer, digest, width, height)
-                                  : NULL;
-  ex->from_cache = F != NULL;
-  if (!F)
-    {
-      report (progress, progress_data, 0.2, "running the network");
-      F = features_of (model, net, resized, layer, error);
-      if (!F)
-        return NULL;
-      if (cache)
-        cache_store (cache, model, layer, digest, width, height, F);
-    }
+  g_autoptr (tl_tensor) F = NULL;
+  g_autoptr (tl_tensor) dF = NULL;
+  report (progress, progress_data, 0.2, "running the network");
+  if (!run_or_recall (model, net, resized, layer, params, cache, digest, width, height, ex, &F,
+                      &dF, error))
+    return NULL;
   report (progress, progress_data, 0.9, "computing the saliency map");
-  tl_saliency_params p = *params;
-  p.layer = layer;
-  if (!tl_saliency_map_from_features_report (F, &p, &ex->map, &ex->report, error))
+  gboolean ok;
+  switch (params->kind)
+    {
+    case TL_EXPLAIN_GRADCAM:
+      ok = tl_gradcam_map (F, dF, &ex->map, NULL, error);
+      break;
+    case TL_EXPLAIN_GRADCAM_PLUS_PLUS:
+      ok = tl_gradcampp_map (F, dF, &ex->map, NULL, error);
+      break;
+    default:
+      {
+        tl_saliency_params p = params->saliency;
+        p.layer = layer;
+        ok = tl_saliency_map_from_features_report (F, &p, &ex->map, &ex->report, error);
+      }
+    }
+  if (!ok)
     return NULL;
   report (progress, progress_data, 1.0, "done");
   return g_steal_pointer (&ex);
@@ -324,7 +503,7 @@ image_rows (void *user, int y, int n, float *rgb, G_GNUC_UNUSED GError **error)
 }
 
 tl_explanation *
-tl_explain_image (tl_model *model, const tl_image *img, const tl_saliency_params *params,
+tl_explain_image (tl_model *model, const tl_image *img, const tl_explain_params *params,
                   tl_explain_cache *cache, tl_progress_func progress, void *progress_data,
                   GError **error)
 {

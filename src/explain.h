@@ -6,14 +6,16 @@
  *      24-megapixel photo never exists as a float copy: only
  *      input_width x image_height x 3 floats do;
  *   2. tl_preprocess normalises it into the 1xCxHxW input tensor;
- *   3. one forward pass with a tap on the target layer gives the features F;
- *   4. tl_saliency_map_from_features turns F into a map in [0,1] at feature
- *      resolution;
+ *   3. one forward pass with a tap on the target layer gives the features F
+ *      (the baselines Grad-CAM and Grad-CAM++ also run the backward pass
+ *      for the gradient dF of the card's score);
+ *   4. tl_saliency_map_from_features (or tl_gradcam_map / tl_gradcampp_map)
+ *      turns F into a map in [0,1] at feature resolution;
  *   5. the map is taken back onto the image (tl_explanation_sampler /
  *      _full_map / _render: bilinear, half-pixel, methods.md "Finishing").
  *
- * A tl_explain_cache remembers the features of the last few (image content,
- * model, layer) triples, so that changing only the method or its parameters
+ * A tl_explain_cache remembers the features (and gradients) of the last few
+ * (image content, model, layer) triples, so that changing only the method or its parameters
  * costs no forward pass, and changing only the rendering costs nothing but
  * the rendering. */
 #pragma once
@@ -33,6 +35,30 @@ typedef void (*tl_progress_func) (double fraction, const char *stage, void *user
  * becomes 0). Return FALSE with error set to abort. */
 typedef gboolean (*tl_rows_func) (void *user, int y, int n, float *rgb, GError **error);
 
+/* What to compute: a label-free map (saliency.method) from the features
+ * alone, or a label-dependent baseline from the features and the gradient
+ * of the model's score (the card's score: a class logit for classifiers,
+ * the sum of a class's heat map for detectors) with respect to them. */
+typedef enum {
+  TL_EXPLAIN_LABEL_FREE = 0,
+  TL_EXPLAIN_GRADCAM,
+  TL_EXPLAIN_GRADCAM_PLUS_PLUS,
+} tl_explain_kind;
+
+typedef struct {
+  tl_explain_kind    kind;
+  tl_saliency_params saliency;   /* layer (NULL or "" = the model's default),
+                                  * method and its parameters, target: the
+                                  * class for the baselines, -1 = predicted */
+} tl_explain_params;
+
+/* Label-free, tl_saliency_default_params (). */
+tl_explain_params tl_explain_default_params (void);
+/* "eigencam" | "multivec-eigencam" | "tsm" | "mtsm" | "gradcam" |
+ * "gradcam-plus-plus": sets kind and saliency.method. */
+gboolean          tl_explain_method_from_name (const char *name, tl_explain_params *p,
+                                               GError **error);
+
 typedef struct tl_explain_cache tl_explain_cache;
 
 /* Keeps the features of up to capacity (>= 1) recent images; thread-safe. */
@@ -47,6 +73,7 @@ typedef struct {
   tl_tensor             *map;        /* h x w, values in [0,1], feature resolution */
   tl_saliency_report     report;
   char                  *layer;      /* the target layer used */
+  int                    target;     /* baselines: the class explained, else -1 */
   uint64_t               digest[2];  /* content hash of the image (RGB rows, size) */
   bool                   from_cache; /* the features came from the cache */
 } tl_explanation;
@@ -55,16 +82,15 @@ typedef struct {
  * read their source in the same strips). */
 #define TL_EXPLAIN_STRIP_ROWS 32
 
-/* The pipeline over a row source of a width x height image. params->layer
- * NULL or "" means the model's default layer. cache and progress may be
- * NULL. */
+/* The pipeline over a row source of a width x height image. cache and
+ * progress may be NULL. */
 tl_explanation *tl_explain_rows (tl_model *model, int width, int height, tl_rows_func rows,
-                                 void *rows_data, const tl_saliency_params *params,
+                                 void *rows_data, const tl_explain_params *params,
                                  tl_explain_cache *cache, tl_progress_func progress,
                                  void *progress_data, GError **error);
 /* The same over an image (1..4 channels; grey is replicated, alpha ignored). */
 tl_explanation *tl_explain_image (tl_model *model, const tl_image *img,
-                                  const tl_saliency_params *params, tl_explain_cache *cache,
+                                  const tl_explain_params *params, tl_explain_cache *cache,
                                   tl_progress_func progress, void *progress_data,
                                   GError **error);
 void            tl_explanation_free (tl_explanation *ex);

@@ -62,8 +62,8 @@ attach (GtkWidget *table, int row, const char *label, GtkWidget *w)
 gboolean
 tlp_saliency_dialog (TlpSaliencyVals *v)
 {
-  static const char *const methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm", "all",
-                                         NULL };
+  static const char *const methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm",
+                                         "gradcam", "gradcam-plus-plus", "all", NULL };
   static const char *const outputs[] = { "overlay", "heatmap", "map", "masked", NULL };
   static const char *const cmaps[] = { "jet", "turbo", "viridis", "inferno", "magma", "gray",
                                        NULL };
@@ -112,7 +112,7 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
                                              "Weight of the heat map in the overlay", NULL);
   GtkWidget *options = gtk_entry_new ();
   gtk_entry_set_text (GTK_ENTRY (options), v->options);
-  gtk_widget_set_tooltip_text (options, "key=value ... e.g. rank1=4 sweeps=10 weighting=sigma2");
+  gtk_widget_set_tooltip_text (options, "key=value ... e.g. target=3 rank1=4 sweeps=10 weighting=sigma2");
   attach (table, 6, "Op_tions:", options);
 
   gtk_widget_show_all (dialog);

@@ -41,13 +41,15 @@ static const GimpParamDef saliency_args[] = {
   { GIMP_PDB_STRING, "model", "Bundled model name (centernet, faceres, emotion, ...) or the path "
                               "of a model card (.json) or ONNX file" },
   { GIMP_PDB_STRING, "layer", "Feature tensor to explain; \"\" = the model's default layer" },
-  { GIMP_PDB_STRING, "method", "eigencam, multivec-eigencam, tsm, mtsm, or all (one layer per "
-                               "method)" },
+  { GIMP_PDB_STRING, "method", "eigencam, multivec-eigencam, tsm, mtsm, gradcam, "
+                               "gradcam-plus-plus (classifiers and detectors), or all (one layer "
+                               "per label-free method)" },
   { GIMP_PDB_STRING, "output", "heatmap, map, overlay or masked" },
   { GIMP_PDB_STRING, "colormap", "turbo, jet, viridis, inferno, magma or gray" },
   { GIMP_PDB_FLOAT, "opacity", "Overlay opacity of the heat map, 0..100" },
   { GIMP_PDB_STRING, "options", "More tensorlens:saliency properties as \"key=value ...\" "
-                                "(rank1 rank2 rank3 components weighting sign-rule sweeps)" },
+                                "(target rank1 rank2 rank3 components weighting sign-rule "
+                                "sweeps)" },
 };
 
 static const GimpParamDef saliency_rets[] = {
@@ -121,7 +123,8 @@ method_title (const char *method)
 {
   static const char *const names[][2] = {
     { "eigencam", "EigenCAM" }, { "multivec-eigencam", "Multivec-EigenCAM" },
-    { "tsm", "TSM" }, { "mtsm", "MTSM" },
+    { "tsm", "TSM" }, { "mtsm", "MTSM" }, { "gradcam", "Grad-CAM" },
+    { "gradcam-plus-plus", "Grad-CAM++" },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
     if (strcmp (method, names[i][0]) == 0)
@@ -212,11 +215,12 @@ check_values (const TlpSaliencyVals *v, GError **error)
   g_autofree char *found = tl_model_find (v->model, error);
   if (!found)
     return FALSE;
-  if (strcmp (v->method, "all") != 0 && !g_strv_contains (all_methods, v->method))
+  if (strcmp (v->method, "all") != 0 && !g_strv_contains (all_methods, v->method)
+      && strcmp (v->method, "gradcam") != 0 && strcmp (v->method, "gradcam-plus-plus") != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "method '%s' is not one of eigencam, multivec-eigencam, tsm, mtsm, all",
-                   v->method);
+                   "method '%s' is not one of eigencam, multivec-eigencam, tsm, mtsm, gradcam, "
+                   "gradcam-plus-plus, all", v->method);
       return FALSE;
     }
   if (!(v->opacity >= 0 && v->opacity <= 100))

@@ -4,6 +4,7 @@
 #include "explain.h"
 
 #include "error.h"
+#include "gradcam.h"
 #include "tl-test.h"
 
 #include <math.h>
@@ -63,13 +64,13 @@ test_matches_pieces (gconstpointer data)
   g_autoptr (tl_image) img = load_photo ("coffee.jpg");
   for (int method = TL_SALIENCY_EIGENCAM; method <= TL_SALIENCY_MTSM; method++)
     {
-      tl_saliency_params p = tl_saliency_default_params ();
-      p.method = method;
+      tl_explain_params p = tl_explain_default_params ();
+      p.saliency.method = method;
       g_autoptr (tl_explanation) ex = tl_explain_image (m, img, &p, NULL, NULL, NULL, &err);
       g_assert_no_error (err);
       g_assert_cmpstr (ex->layer, ==, tl_model_default_layer (m));
       g_assert_false (ex->from_cache);
-      g_autoptr (tl_tensor) ref = reference_map (m, img, &p, ex->layer);
+      g_autoptr (tl_tensor) ref = reference_map (m, img, &p.saliency, ex->layer);
       g_assert_true (tl_tensor_same_shape (ref, ex->map));
       double d = max_abs_diff (ref->data, ex->map->data, tl_tensor_numel (ref));
       if (g_test_verbose ())
@@ -98,8 +99,8 @@ test_render (void)
   g_autoptr (GError) err = NULL;
   g_autoptr (tl_model) m = tl_model_load ("emotion", &err);
   g_autoptr (tl_image) img = load_photo ("chelsea.jpg");
-  tl_saliency_params p = tl_saliency_default_params ();
-  p.method = TL_SALIENCY_TSM;
+  tl_explain_params p = tl_explain_default_params ();
+  p.saliency.method = TL_SALIENCY_TSM;
   g_autoptr (tl_explanation) ex = tl_explain_image (m, img, &p, NULL, NULL, NULL, &err);
   g_assert_no_error (err);
   tl_render_params rp = tl_render_default_params ();
@@ -146,7 +147,7 @@ test_cache (void)
   g_autoptr (tl_model) m = tl_model_load ("emotion", &err);
   g_autoptr (tl_image) img = load_photo ("chelsea.jpg");
   tl_explain_cache *cache = tl_explain_cache_new (2);
-  tl_saliency_params p = tl_saliency_default_params ();
+  tl_explain_params p = tl_explain_default_params ();
 
   int64_t n0 = tl_model_forward_count ();
   n_progress = 0;
@@ -157,8 +158,8 @@ test_cache (void)
   g_assert_cmpint (n_progress, >, 2);
   g_assert_cmpfloat (last_fraction, ==, 1.0);
 
-  p.method = TL_SALIENCY_MTSM;
-  p.ranks[0] = 4;
+  p.saliency.method = TL_SALIENCY_MTSM;
+  p.saliency.ranks[0] = 4;
   tl_explanation *b = tl_explain_image (m, img, &p, cache, NULL, NULL, &err);
   g_assert_no_error (err);
   g_assert_true (b->from_cache);
@@ -178,11 +179,11 @@ test_cache (void)
   g_assert_cmpint (tl_explain_cache_size (cache), ==, 2);
 
   /* another layer of the same image */
-  p.layer = "StatefulPartitionedCall/model_1/add_1/add";
+  p.saliency.layer = "StatefulPartitionedCall/model_1/add_1/add";
   tl_explanation *e = tl_explain_image (m, img, &p, cache, NULL, NULL, &err);
   g_assert_no_error (err);
   g_assert_false (e->from_cache);
-  g_assert_cmpstr (e->layer, ==, p.layer);
+  g_assert_cmpstr (e->layer, ==, p.saliency.layer);
   g_assert_cmpint (tl_model_forward_count (), ==, n0 + 4);
   g_assert_cmpint (tl_explain_cache_size (cache), ==, 2);   /* capacity holds */
 
@@ -192,6 +193,117 @@ test_cache (void)
   tl_explanation_free (d);
   tl_explanation_free (e);
   tl_explain_cache_free (cache);
+}
+
+/* Grad-CAM / Grad-CAM++ by hand: forward with backward, the card's score
+ * (a logit, or a class's heat-map sum), the engine's gradient, the
+ * saliency module's baseline maths. */
+static tl_tensor *
+reference_gradcam (tl_model *m, const tl_image *img, const char *layer, int target,
+                   gboolean plus_plus)
+{
+  g_autoptr (GError) err = NULL;
+  const tl_card *card = tl_model_card (m);
+  g_autoptr (tl_tensor) x = tl_preprocess (tl_model_preprocess (m), img, NULL, &err);
+  g_assert_no_error (err);
+  const tl_tensor *in[1] = { x };
+  const char *taps[2] = { layer, card->score_tensor };
+  tl_net_result *r = tl_net_run (tl_model_net (m, NULL), in, 1, taps, 2, TL_NET_RUN_BACKWARD,
+                                 &err);
+  g_assert_no_error (err);
+  const tl_tensor *S = tl_net_result_get (r, card->score_tensor);
+  g_autoptr (tl_tensor) dF = NULL;
+  if (card->score_kind == TL_SCORE_LOGIT)
+    dF = tl_net_result_grad_logit (r, layer, card->score_tensor, target, &err);
+  else
+    {
+      g_autoptr (tl_tensor) dy = tl_tensor_new (S->ndim, S->shape, &err);
+      int64_t plane = S->shape[2] * S->shape[3];
+      for (int64_t i = 0; i < plane; i++)
+        dy->data[target * plane + i] = 1.0f;
+      dF = tl_net_result_grad (r, layer, card->score_tensor, dy, &err);
+    }
+  g_assert_no_error (err);
+  tl_tensor *map = NULL;
+  const tl_tensor *F = tl_net_result_get (r, layer);
+  g_assert_true (plus_plus ? tl_gradcampp_map (F, dF, &map, NULL, &err)
+                           : tl_gradcam_map (F, dF, &map, NULL, &err));
+  tl_net_result_free (r);
+  return map;
+}
+
+static void
+test_gradcam (gconstpointer data)
+{
+  const char *model = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (tl_model) m = tl_model_load (model, &err);
+  g_assert_no_error (err);
+  g_autoptr (tl_image) img = load_photo ("astronaut.jpg");
+  const char *layer = tl_model_default_layer (m);
+  tl_explain_cache *cache = tl_explain_cache_new (4);
+  int64_t n0 = tl_model_forward_count ();
+
+  tl_explain_params p = tl_explain_default_params ();
+  g_assert_true (tl_explain_method_from_name ("gradcam", &p, &err));
+  g_assert_cmpint (p.kind, ==, TL_EXPLAIN_GRADCAM);
+  tl_explanation *a = tl_explain_image (m, img, &p, cache, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (a->target, >=, 0);   /* the predicted class */
+  g_autoptr (tl_tensor) ref = reference_gradcam (m, img, layer, a->target, FALSE);
+  g_assert_true (tl_tensor_same_shape (ref, a->map));
+  tl_assert_close (a->map->data, ref->data, tl_tensor_numel (ref), 1e-6);
+  g_assert_cmpint (tl_model_forward_count () - n0, ==, 1);
+
+  /* Grad-CAM++ of the same class reuses features and gradient */
+  g_assert_true (tl_explain_method_from_name ("gradcam-plus-plus", &p, &err));
+  tl_explanation *b = tl_explain_image (m, img, &p, cache, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_true (b->from_cache);
+  g_assert_cmpint (b->target, ==, a->target);
+  g_assert_cmpint (tl_model_forward_count () - n0, ==, 1);
+  g_autoptr (tl_tensor) refpp = reference_gradcam (m, img, layer, a->target, TRUE);
+  tl_assert_close (b->map->data, refpp->data, tl_tensor_numel (refpp), 1e-6);
+
+  /* another class: another backward pass, another map */
+  p.saliency.target = a->target == 0 ? 1 : 0;
+  tl_explanation *c = tl_explain_image (m, img, &p, cache, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_false (c->from_cache);
+  g_assert_cmpint (c->target, ==, p.saliency.target);
+  g_assert_cmpint (tl_model_forward_count () - n0, ==, 2);
+  g_autoptr (tl_tensor) refc = reference_gradcam (m, img, layer, c->target, TRUE);
+  tl_assert_close (c->map->data, refc->data, tl_tensor_numel (refc), 1e-6);
+
+  /* a class the model does not have */
+  p.saliency.target = 100000;
+  g_assert_null (tl_explain_image (m, img, &p, cache, NULL, NULL, &err));
+  g_assert_error (err, TL_ERROR, TL_ERROR_INVALID);
+  g_assert_nonnull (strstr (err->message, "target 100000"));
+  g_clear_error (&err);
+
+  tl_explanation_free (a);
+  tl_explanation_free (b);
+  tl_explanation_free (c);
+  tl_explain_cache_free (cache);
+}
+
+/* An embedding model has no class score: a clear refusal. */
+static void
+test_gradcam_embedding (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (tl_model) m = tl_model_load ("faceres", &err);
+  g_assert_no_error (err);
+  g_autoptr (tl_image) img = load_photo ("chelsea.jpg");
+  tl_explain_params p = tl_explain_default_params ();
+  p.kind = TL_EXPLAIN_GRADCAM;
+  g_assert_null (tl_explain_image (m, img, &p, NULL, NULL, NULL, &err));
+  g_assert_error (err, TL_ERROR, TL_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (err->message, "faceres"));
+  g_clear_error (&err);
+  g_assert_false (tl_explain_method_from_name ("scorecam", &p, &err));
+  g_assert_error (err, TL_ERROR, TL_ERROR_INVALID);
 }
 
 static gboolean
@@ -222,9 +334,9 @@ test_bad_input (void)
   g_autoptr (GError) err = NULL;
   g_autoptr (tl_model) m = tl_model_load ("emotion", &err);
   g_autoptr (tl_image) img = load_photo ("chelsea.jpg");
-  tl_saliency_params p = tl_saliency_default_params ();
+  tl_explain_params p = tl_explain_default_params ();
 
-  p.layer = "no/such/layer";
+  p.saliency.layer = "no/such/layer";
   g_assert_null (tl_explain_image (m, img, &p, NULL, NULL, NULL, &err));
   g_assert_error (err, TL_ERROR, TL_ERROR_INVALID);
   g_assert_nonnull (strstr (err->message, "no/such/layer"));
@@ -232,19 +344,19 @@ test_bad_input (void)
   g_clear_error (&err);
 
   /* the logits are 2-D: nothing spatial to explain */
-  p.layer = tl_card_output (tl_model_card (m), "logits");
+  p.saliency.layer = tl_card_output (tl_model_card (m), "logits");
   g_assert_null (tl_explain_image (m, img, &p, NULL, NULL, NULL, &err));
   g_assert_error (err, TL_ERROR, TL_ERROR_INVALID);
   g_assert_nonnull (strstr (err->message, "H, W > 1"));
   g_clear_error (&err);
 
-  p = tl_saliency_default_params ();
-  p.sweeps = -3;
+  p = tl_explain_default_params ();
+  p.saliency.sweeps = -3;
   g_assert_null (tl_explain_image (m, img, &p, NULL, NULL, NULL, &err));
   g_assert_nonnull (err);
   g_clear_error (&err);
 
-  p = tl_saliency_default_params ();
+  p = tl_explain_default_params ();
   g_assert_null (tl_explain_rows (m, 100, 200, failing_rows, NULL, &p, NULL, NULL, NULL, &err));
   g_assert_error (err, TL_ERROR, TL_ERROR_IO);
   g_assert_nonnull (strstr (err->message, "row 64"));
@@ -278,6 +390,9 @@ main (int argc, char **argv)
   g_test_add_func ("/explain/render", test_render);
   g_test_add_func ("/explain/cache", test_cache);
   g_test_add_func ("/explain/bad-input", test_bad_input);
+  g_test_add_data_func ("/explain/gradcam/emotion", "emotion", test_gradcam);
+  g_test_add_data_func ("/explain/gradcam/centernet", "centernet", test_gradcam);
+  g_test_add_func ("/explain/gradcam/embedding", test_gradcam_embedding);
   int r = g_test_run ();
   g_free (models_dir);
   return r;

@@ -17,12 +17,12 @@ main (int argc, char **argv)
   GError *err = NULL;
   g_autoptr (tl_image) img = tl_image_load (argv[1], &err);
   g_autoptr (tl_model) model = img ? tl_model_get (argv[2], &err) : NULL;
-  tl_saliency_params sp = tl_saliency_default_params ();
+  tl_explain_params sp = tl_explain_default_params ();
   tl_render_params rp = tl_render_default_params ();
   rp.opacity = (float) g_ascii_strtod (argv[6], NULL);
   g_autoptr (tl_explanation) ex = NULL;
   g_autoptr (tl_image) out = NULL;
-  if (model && tl_saliency_method_from_name (argv[3], &sp.method, &err)
+  if (model && tl_explain_method_from_name (argv[3], &sp, &err)
       && tl_render_mode_from_name (argv[4], &rp.mode, &err)
       && tl_colormap_from_name (argv[5], &rp.colormap, &err)
       && (ex = tl_explain_image (model, img, &sp, NULL, NULL, NULL, &err))

@@ -42,6 +42,15 @@
                   "gimp-eigencam-heatmap.png" 0 9 0 0 0 0 0 0 0)
   (gimp-image-delete image))
 
+;; Grad-CAM of a chosen class (a label-dependent baseline) through options.
+(let* ((image (load "coffee-300x200.png"))
+       (drawable (car (gimp-image-get-active-drawable image)))
+       (layer (car (plug-in-tensorlens-saliency RUN-NONINTERACTIVE image drawable
+                     "emotion" "" "gradcam" "heatmap" "jet" 50.0 "target=3"))))
+  (check "gradcam: layer name" (string=? (car (gimp-item-get-name layer))
+                                         "Saliency — Grad-CAM (emotion)"))
+  (gimp-image-delete image))
+
 ; Grey and indexed images, with alpha: layers of the image's own kind.
 (let* ((image (load "chelsea-alpha.png"))
        (drawable (car (gimp-image-get-active-drawable image))))

@@ -44,11 +44,11 @@ while IFS= read -r line; do
     *) not_ok "${line#TL-FAIL }" ;;
   esac
 done <"$tmp/checks"
-if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 15 ] && grep -q TL-DONE "$tmp/log" \
+if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 16 ] && grep -q TL-DONE "$tmp/log" \
    && grep -q TL-LATENT-DONE "$tmp/log"; then
-  ok "saliency and latent scripts ran to the end (15 checks)"
+  ok "saliency and latent scripts ran to the end (16 checks)"
 else
-  not_ok "saliency and latent scripts ran to the end (15 checks)"; dump
+  not_ok "saliency and latent scripts ran to the end (16 checks)"; dump
 fi
 
 # The new layers' pixels equal the gegl command line's rendering.
@@ -89,6 +89,29 @@ if grep -q TL-ALIVE-1 "$tmp/log" && grep -q TL-ALIVE-2 "$tmp/log"; then
 else
   not_ok "GIMP keeps running after a failed call"; dump
 fi
+# An installed bundle <plug-ins>/tensorlens/{tensorlens,gegl-ops/*.so} with
+# GEGL_PATH unset: the plug-in loads the ops next to itself.
+mkdir -p "$tmp/bundle/tensorlens/gegl-ops"
+cp "$plugdir/tensorlens/tensorlens" "$tmp/bundle/tensorlens/"
+for so in $(echo "$GEGL_PATH" | cut -d: -f1)/tensorlens-*.so; do cp "$so" "$tmp/bundle/tensorlens/gegl-ops/"; done
+printf '(plug-in-path "%s:%s/plug-ins")\n' "$tmp/bundle" "$gimplibdir" >"$tmp/gimprc2"
+(
+  unset GEGL_PATH
+  export GIMP2_DIRECTORY="$tmp/home2"
+  timeout 300 gimp-console-2.10 -i -d -f -g "$tmp/gimprc2" -b "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$data/coffee-300x200.png\" \"c.png\")))
+       (drawable (car (gimp-image-get-active-drawable image)))
+       (layer (car (plug-in-tensorlens-saliency RUN-NONINTERACTIVE image drawable
+                     \"emotion\" \"\" \"eigencam\" \"map\" \"jet\" 50.0 \"\"))))
+  (gimp-message (string-append \"TL-BUNDLE \" (car (gimp-item-get-name layer)))))" \
+    -b '(gimp-quit 0)' >"$tmp/log2" 2>&1
+)
+if grep -q "TL-BUNDLE Saliency — EigenCAM (emotion)" "$tmp/log2"; then
+  ok "bundle without GEGL_PATH: the plug-in loads the ops next to it"
+else
+  not_ok "bundle without GEGL_PATH: the plug-in loads the ops next to it"; sed 's/^/# /' "$tmp/log2" | tail -20
+fi
+
 # nothing else went wrong
 if grep -v "nonexistent\|rank1\|plug-in-tensorlens-\|not an autoencoder" "$tmp/log" | grep -qi "critical\|segmentation\|fatal"; then
   not_ok "no criticals or crashes in the log"; dump
