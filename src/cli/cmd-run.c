@@ -46,11 +46,12 @@ load_for_input (const char *path, const tl_tensor *x, GError **error)
 int
 tl_cmd_run (int argc, char **argv)
 {
-  g_autofree char *input = NULL, *output = NULL, *outdir = NULL;
-  g_auto (GStrv) taps = NULL;
+  g_autofree char *output = NULL, *outdir = NULL;
+  g_auto (GStrv) taps = NULL, inputs = NULL;
   int threads = 0;
   GOptionEntry entries[] = {
-    { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input, "Input tensor (.npy, float32)", "IN.npy" },
+    { "input", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &inputs,
+      "Input tensor (.npy, float32); repeat for each input of a multi-input model", "IN.npy" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the first output here", "OUT.npy" },
     { "outputs", 0, 0, G_OPTION_ARG_FILENAME, &outdir, "Write every output into DIR", "DIR" },
     { "tap", 't', 0, G_OPTION_ARG_STRING_ARRAY, &taps,
@@ -65,7 +66,7 @@ tl_cmd_run (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!tl_cli_parse (ctx, &argc, &argv))
     return 2;
-  if (argc != 2 || !input || (!output && !outdir && !taps))
+  if (argc != 2 || !inputs || (!output && !outdir && !taps))
     {
       fprintf (stderr, "tensorlens run: need MODEL, --input and --output, --outputs or "
                "--tap (see --help)\n");
@@ -78,12 +79,27 @@ tl_cmd_run (int argc, char **argv)
     }
   tl_nn_set_threads (threads);
   GError *error = NULL;
-  g_autoptr (tl_tensor) x = tl_npy_load (input, &error);
-  if (!x)
-    return tl_cli_fail (error);
-  tl_net *net = load_for_input (argv[1], x, &error);
+  int ni = (int) g_strv_length (inputs);
+  if (ni > 16)
+    {
+      fprintf (stderr, "tensorlens run: at most 16 inputs\n");
+      return 2;
+    }
+  tl_tensor *xs[16] = { NULL };
+  for (int i = 0; i < ni; i++)
+    if (!(xs[i] = tl_npy_load (inputs[i], &error)))
+      {
+        for (int k = 0; k < i; k++)
+          tl_tensor_free (xs[k]);
+        return tl_cli_fail (error);
+      }
+  tl_net *net = ni == 1 ? load_for_input (argv[1], xs[0], &error) : tl_net_load (argv[1], &error);
   if (!net)
-    return tl_cli_fail (error);
+    {
+      for (int k = 0; k < ni; k++)
+        tl_tensor_free (xs[k]);
+      return tl_cli_fail (error);
+    }
   int nt = taps ? (int) g_strv_length (taps) : 0;
   const char **names = g_new0 (const char *, nt + 1);
   const char **files = g_new0 (const char *, nt + 1);
@@ -101,8 +117,7 @@ tl_cmd_run (int argc, char **argv)
       names[i] = taps[i];
       files[i] = eq + 1;
     }
-  const tl_tensor *in[1] = { x };
-  tl_net_result *r = tl_net_run (net, in, 1, names, nt, 0, &error);
+  tl_net_result *r = tl_net_run (net, (const tl_tensor *const *) xs, ni, names, nt, 0, &error);
   if (!r)
     {
       rc = tl_cli_fail (error);
@@ -129,6 +144,8 @@ tl_cmd_run (int argc, char **argv)
       rc = tl_cli_fail (error);
   tl_net_result_free (r);
 out:
+  for (int k = 0; k < ni; k++)
+    tl_tensor_free (xs[k]);
   g_free (names);
   g_free (files);
   tl_net_free (net);

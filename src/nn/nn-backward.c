@@ -113,7 +113,20 @@ tl_net_result_grad (tl_net_result *res, const char *wrt, const char *output,
         }
       if (any && want)
         {
-          if (!node->op->backward)
+          /* the run must have kept this node's activations: wrt was tapped */
+          gboolean have = TRUE;
+          for (int k = 0; k < node->n_in; k++)
+            have &= node->in[k] < 0 || in_stack[k] != NULL;
+          for (int k = 0; k < node->n_out; k++)
+            have &= node->out[k] < 0 || out_stack[k] != NULL;
+          if (!have)
+            {
+              ok = FALSE;
+              g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                           "%s: '%s' was not among the taps of the backward run",
+                           net->name, wv->name);
+            }
+          else if (!node->op->backward)
             {
               ok = FALSE;
               g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,

@@ -419,6 +419,14 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
   return r;
 }
 
+tl_net_result *
+tl_net_run1 (tl_net *net, const tl_tensor *input, const char *const *taps, int n_taps,
+             guint flags, GError **error)
+{
+  const tl_tensor *in[1] = { input };
+  return tl_net_run (net, in, 1, taps, n_taps, flags, error);
+}
+
 int
 tl_net_result_n_outputs (const tl_net_result *r)
 {

@@ -17,6 +17,7 @@
  * case for every op whose inputs/attributes we read. */
 #define TL_ONNX_MIN_OPSET 1
 #define TL_ONNX_MAX_OPSET 18
+#define TL_KERNEL_MAX_BATCH ((int64_t) 1 << 20)
 
 static float
 half_to_float (uint16_t h)
@@ -185,6 +186,15 @@ decode_proto (const Onnx__TensorProto *t, const char *what, tl_dtype *dtype, int
     }
 
   gboolean isf = is_float_type (dt);
+  if (!isf && numel > ((int64_t) 1 << 24))
+    {
+      /* integers only ever hold shapes and indices here; widening a huge
+       * int8 tensor to int64 would multiply its size by 8 */
+      g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
+                   "%s: integer tensor of %" G_GINT64_FORMAT " elements is too large", what,
+                   numel);
+      return NULL;
+    }
   void *data = g_malloc ((size_t) MAX (numel, 1) * (isf ? 4 : 8));
   float *fd = data;
   int64_t *id = data;
@@ -707,5 +717,38 @@ tl_net_load_with_shapes (const char *path, int n_inputs, const int *ndims,
   g_hash_table_unref (inits);
   onnx__model_proto__free_unpacked (m, NULL);
   g_free (buf);
+  return net;
+}
+
+tl_net *
+tl_net_load_batch (const char *path, int64_t batch, GError **error)
+{
+  if (batch < 1 || batch > TL_KERNEL_MAX_BATCH)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s: batch %" G_GINT64_FORMAT
+                   " is out of range", path, batch);
+      return NULL;
+    }
+  /* the shapes as the file gives them (batch 1), then the batch swapped in */
+  tl_net *net = tl_net_load (path, error);
+  if (!net)
+    return NULL;
+  if (batch == 1 && net->n_inputs > 0 && NV (net, net->inputs[0])->shape[0] == 1)
+    return net;
+  int n = net->n_inputs;
+  int *nd = g_new (int, MAX (n, 1));
+  int64_t (*shapes)[TL_MAX_DIMS] = g_malloc0 (sizeof (int64_t[TL_MAX_DIMS]) * MAX (n, 1));
+  for (int i = 0; i < n; i++)
+    {
+      const tl_value *v = NV (net, net->inputs[i]);
+      nd[i] = v->ndim;
+      memcpy (shapes[i], v->shape, sizeof shapes[i]);
+      if (v->ndim > 0)
+        shapes[i][0] = batch;
+    }
+  tl_net_free (net);
+  net = tl_net_load_with_shapes (path, n, nd, (const int64_t (*)[TL_MAX_DIMS]) shapes, error);
+  g_free (nd);
+  g_free (shapes);
   return net;
 }

@@ -9,7 +9,10 @@
 
 /* ------------------------------------------------------------ unary */
 
-typedef enum { U_RELU, U_LEAKY, U_CLIP, U_SIGMOID, U_TANH, U_HSIGMOID, U_HSWISH } unary_kind;
+typedef enum {
+  U_RELU, U_LEAKY, U_CLIP, U_SIGMOID, U_TANH, U_HSIGMOID, U_HSWISH,
+  U_EXP, U_LOG, U_SQRT, U_NEG, U_ABS, U_RECIP, U_ERF, U_ELU, U_SOFTPLUS,
+} unary_kind;
 
 typedef struct {
   unary_kind kind;
@@ -30,6 +33,7 @@ unary_infer_kind (tl_net *net, tl_node *node, unary_kind kind, GError **error)
   switch (kind)
     {
     case U_LEAKY: p->a = tl_node_attr_float (node, "alpha", 0.01f); break;
+    case U_ELU: p->a = tl_node_attr_float (node, "alpha", 1.0f); break;
     case U_HSIGMOID:
       p->a = tl_node_attr_float (node, "alpha", 0.2f);
       p->b = tl_node_attr_float (node, "beta", 0.5f);
@@ -73,6 +77,15 @@ UNARY_INFER (sigmoid_infer, U_SIGMOID)
 UNARY_INFER (tanh_infer, U_TANH)
 UNARY_INFER (hsigmoid_infer, U_HSIGMOID)
 UNARY_INFER (hswish_infer, U_HSWISH)
+UNARY_INFER (exp_infer, U_EXP)
+UNARY_INFER (log_infer, U_LOG)
+UNARY_INFER (sqrt_infer, U_SQRT)
+UNARY_INFER (neg_infer, U_NEG)
+UNARY_INFER (abs_infer, U_ABS)
+UNARY_INFER (recip_infer, U_RECIP)
+UNARY_INFER (erf_infer, U_ERF)
+UNARY_INFER (elu_infer, U_ELU)
+UNARY_INFER (softplus_infer, U_SOFTPLUS)
 
 static gboolean
 unary_forward (const tl_op_ctx *c, GError **error)
@@ -114,6 +127,22 @@ unary_forward (const tl_op_ctx *c, GError **error)
       for (int64_t i = 0; i < n; i++)
         y[i] = x[i] * fmaxf (0.0f, fminf (1.0f, x[i] / 6.0f + 0.5f));
       break;
+    case U_EXP: for (int64_t i = 0; i < n; i++) y[i] = expf (x[i]); break;
+    case U_LOG: for (int64_t i = 0; i < n; i++) y[i] = logf (x[i]); break;
+    case U_SQRT: for (int64_t i = 0; i < n; i++) y[i] = sqrtf (x[i]); break;
+    case U_NEG: for (int64_t i = 0; i < n; i++) y[i] = -x[i]; break;
+    case U_ABS: for (int64_t i = 0; i < n; i++) y[i] = fabsf (x[i]); break;
+    case U_RECIP: for (int64_t i = 0; i < n; i++) y[i] = 1.0f / x[i]; break;
+    case U_ERF: for (int64_t i = 0; i < n; i++) y[i] = erff (x[i]); break;
+    case U_ELU:
+      for (int64_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : a * expm1f (x[i]);
+      break;
+    case U_SOFTPLUS:
+      /* log(1 + e^x) without overflow */
+      for (int64_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] + log1pf (expf (-x[i])) : log1pf (expf (x[i]));
+      break;
     }
   return TRUE;
 }
@@ -151,6 +180,15 @@ unary_backward (const tl_op_ctx *c, const float *const *dout, float *const *din,
         case U_HSWISH:
           g = x[i] < -3.0f ? 0.0f : x[i] > 3.0f ? 1.0f : (2.0f * x[i] + 3.0f) / 6.0f;
           break;
+        case U_EXP: g = y[i]; break;
+        case U_LOG: g = 1.0f / x[i]; break;
+        case U_SQRT: g = y[i] > 0.0f ? 0.5f / y[i] : 0.0f; break;
+        case U_NEG: g = -1.0f; break;
+        case U_ABS: g = x[i] > 0.0f ? 1.0f : x[i] < 0.0f ? -1.0f : 0.0f; break;
+        case U_RECIP: g = -y[i] * y[i]; break;
+        case U_ERF: g = 1.1283791670955126f * expf (-x[i] * x[i]); break;
+        case U_ELU: g = x[i] > 0.0f ? 1.0f : y[i] + a; break;
+        case U_SOFTPLUS: g = 1.0f / (1.0f + expf (-x[i])); break;
         default: g = 0;
         }
       dx[i] = dy[i] * g;
@@ -160,7 +198,7 @@ unary_backward (const tl_op_ctx *c, const float *const *dout, float *const *din,
 
 /* ------------------------------------------------------- broadcast */
 
-typedef enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_PRELU, B_SUM, B_MEAN } bin_kind;
+typedef enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_PRELU, B_SUM, B_MEAN, B_POW } bin_kind;
 
 typedef struct {
   bin_kind kind;
@@ -171,7 +209,7 @@ bin_infer_kind (tl_net *net, tl_node *node, bin_kind kind, GError **error)
 {
   if (node->n_in < 1 || node->n_out < 1 || node->out[0] < 0)
     return tl_node_fail (error, node, "needs inputs and an output");
-  if ((kind <= B_DIV || kind == B_PRELU) && node->n_in != 2)
+  if ((kind <= B_DIV || kind == B_PRELU || kind == B_POW) && node->n_in != 2)
     return tl_node_fail (error, node, "needs exactly two inputs");
   int yn = 0;
   int64_t ys[TL_MAX_DIMS];
@@ -224,6 +262,7 @@ BIN_INFER (min_infer, B_MIN)
 BIN_INFER (prelu_infer, B_PRELU)
 BIN_INFER (sum_infer, B_SUM)
 BIN_INFER (mean_infer, B_MEAN)
+BIN_INFER (pow_infer, B_POW)
 
 typedef struct {
   bin_kind kind;
@@ -232,7 +271,25 @@ typedef struct {
   void *y;
 } bin_row_ctx;
 
-#define BIN_ROW(T, NAME, DIV)                                                     \
+/* One loop per stride pattern so the common ones (same shape; a scalar or
+ * per-channel operand) vectorise. */
+#define BIN_LOOP(T, EXPR)                                                         \
+  do {                                                                            \
+    if (sa == 1 && sb == 1)                                                       \
+      for (int64_t i = 0; i < len; i++)                                           \
+        { T x_ = a[i], z_ = b[i]; y[i] = (EXPR); }                                \
+    else if (sa == 1 && sb == 0)                                                  \
+      {                                                                           \
+        T z_ = b[0];                                                              \
+        for (int64_t i = 0; i < len; i++)                                         \
+          { T x_ = a[i]; y[i] = (EXPR); }                                         \
+      }                                                                           \
+    else                                                                          \
+      for (int64_t i = 0; i < len; i++)                                           \
+        { T x_ = a[i * sa], z_ = b[i * sb]; y[i] = (EXPR); }                      \
+  } while (0)
+
+#define BIN_ROW(T, NAME, DIV, POW)                                                \
   static void NAME (void *vc, int64_t oy, const int64_t *off, int64_t len,        \
                     const int64_t *in)                                            \
   {                                                                               \
@@ -242,42 +299,24 @@ typedef struct {
     int64_t sa = in[0], sb = in[1];                                               \
     switch (c->kind)                                                              \
       {                                                                           \
-      case B_ADD: case B_SUM: case B_MEAN:                                        \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] + b[i * sb];                                           \
-        break;                                                                    \
-      case B_SUB:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] - b[i * sb];                                           \
-        break;                                                                    \
-      case B_MUL:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] * b[i * sb];                                           \
-        break;                                                                    \
-      case B_DIV:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = DIV (a[i * sa], b[i * sb]);                                      \
-        break;                                                                    \
-      case B_MAX:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] >= b[i * sb] ? a[i * sa] : b[i * sb];                  \
-        break;                                                                    \
-      case B_MIN:                                                                 \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] <= b[i * sb] ? a[i * sa] : b[i * sb];                  \
-        break;                                                                    \
-      case B_PRELU:                                                               \
-        for (int64_t i = 0; i < len; i++)                                         \
-          y[i] = a[i * sa] < 0 ? a[i * sa] * b[i * sb] : a[i * sa];               \
-        break;                                                                    \
+      case B_ADD: case B_SUM: case B_MEAN: BIN_LOOP (T, x_ + z_); break;          \
+      case B_SUB: BIN_LOOP (T, x_ - z_); break;                                   \
+      case B_MUL: BIN_LOOP (T, x_ * z_); break;                                   \
+      case B_DIV: BIN_LOOP (T, DIV (x_, z_)); break;                              \
+      case B_MAX: BIN_LOOP (T, x_ >= z_ ? x_ : z_); break;                        \
+      case B_MIN: BIN_LOOP (T, x_ <= z_ ? x_ : z_); break;                        \
+      case B_PRELU: BIN_LOOP (T, x_ < 0 ? x_ * z_ : x_); break;                   \
+      case B_POW: BIN_LOOP (T, POW (x_, z_)); break;                              \
       }                                                                           \
   }
 
 #define FDIV(x, y) ((x) / (y))
 /* Integer division on shape values: division by zero yields 0, never a trap. */
 #define IDIV(x, y) ((y) == 0 ? 0 : ((y) == -1 ? -(x) : (x) / (y)))
-BIN_ROW (float, bin_row_f, FDIV)
-BIN_ROW (int64_t, bin_row_i, IDIV)
+#define FPOW(x, y) powf ((x), (y))
+#define IPOW(x, y) ((int64_t) pow ((double) (x), (double) (y)))
+BIN_ROW (float, bin_row_f, FDIV, FPOW)
+BIN_ROW (int64_t, bin_row_i, IDIV, IPOW)
 
 static gboolean
 bin_forward (const tl_op_ctx *c, GError **error)
@@ -351,6 +390,12 @@ bin_grad_row (void *vc, int64_t oy, const int64_t *off, int64_t len, const int64
         case B_MAX: g = c->which == 0 ? av >= bv : bv > av; break;
         case B_MIN: g = c->which == 0 ? av <= bv : bv < av; break;
         case B_PRELU: g = c->which == 0 ? (av < 0 ? bv : 1) : (av < 0 ? av : 0); break;
+        case B_POW:
+          if (c->which == 0)
+            g = bv == 0.0f ? 0.0f : bv * powf (av, bv - 1.0f);
+          else
+            g = av > 0.0f ? powf (av, bv) * logf (av) : 0.0f;
+          break;
         default: g = 0;
         }
       dx[i * sx] += dy[i] * g;
@@ -419,6 +464,16 @@ const tl_op tl_ops_elementwise[] = {
   BIN_OP ("Sum", sum_infer, 0),
   BIN_OP ("Mean", mean_infer, 0),
   BIN_OP ("PRelu", prelu_infer, 0),
+  BIN_OP ("Pow", pow_infer, 0),
+  UNARY_OP ("Exp", exp_infer),
+  UNARY_OP ("Log", log_infer),
+  UNARY_OP ("Sqrt", sqrt_infer),
+  UNARY_OP ("Neg", neg_infer),
+  UNARY_OP ("Abs", abs_infer),
+  UNARY_OP ("Reciprocal", recip_infer),
+  UNARY_OP ("Erf", erf_infer),
+  UNARY_OP ("Elu", elu_infer),
+  UNARY_OP ("Softplus", softplus_infer),
   { .name = NULL },
 };
 

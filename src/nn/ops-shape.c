@@ -40,6 +40,48 @@ copy_row (void *vc, int64_t oy, const int64_t *off, int64_t len, const int64_t *
       memcpy (y + c->es * i, x + (size_t) (i * in[0]) * c->es, c->es);
 }
 
+/* Merges neighbouring output dims that the input also walks contiguously
+ * (st[d] == st[d+1] * shape[d+1]), so rows get long and copies become few
+ * memcpy calls (a channel shuffle [N,g,C/g,H,W] -> [N,C/g,g,H,W] copies
+ * whole H*W planes). */
+static void
+coalesce (int *nd, int64_t *shape, int64_t *st)
+{
+  int n = 0;
+  for (int d = 0; d < *nd; d++)
+    {
+      if (shape[d] == 1 && *nd > 1)
+        continue;  /* size-1 dims do not move anything */
+      if (n > 0 && st[n - 1] == st[d] * shape[d])
+        {
+          shape[n - 1] *= shape[d];
+          st[n - 1] = st[d];
+          continue;
+        }
+      shape[n] = shape[d];
+      st[n] = st[d];
+      n++;
+    }
+  if (n == 0)
+    {
+      shape[0] = 1;
+      st[0] = 1;
+      n = 1;
+    }
+  *nd = n;
+}
+
+static void
+copy_walk (const tl_value *y, int64_t *st, copy_ctx *cc)
+{
+  int nd = y->ndim;
+  int64_t shape[TL_MAX_DIMS], s[1][TL_MAX_DIMS];
+  memcpy (shape, y->shape, sizeof shape);
+  memcpy (s[0], st, sizeof s[0]);
+  coalesce (&nd, shape, s[0]);
+  tl_bcast_walk (nd, shape, 1, s, copy_row, cc);
+}
+
 /* The adjoint of copy_row for float gradients: dx[off + i*s] += dy[oy + i]. */
 typedef struct {
   float *dx;
@@ -508,7 +550,7 @@ transpose_forward (const tl_op_ctx *c, GError **error)
   for (int d = 0; d < y->ndim; d++)
     st[0][d] = xs[p->perm[d]];
   copy_ctx cc = { c->in[0], c->out[0], esz (x), 0 };
-  tl_bcast_walk (y->ndim, y->shape, 1, st, copy_row, &cc);
+  copy_walk (y, st[0], &cc);
   return TRUE;
 }
 
@@ -821,7 +863,7 @@ slice_forward (const tl_op_ctx *c, GError **error)
     return TRUE;
   slice_strides (x, c->node->p, st[0], &base);
   copy_ctx cc = { c->in[0], c->out[0], esz (x), base };
-  tl_bcast_walk (y->ndim, y->shape, 1, st, copy_row, &cc);
+  copy_walk (y, st[0], &cc);
   return TRUE;
 }
 

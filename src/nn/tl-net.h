@@ -15,8 +15,7 @@
  * Typical use (saliency):
  *   tl_net *net = tl_net_load ("m.onnx", &err);
  *   const char *layer = tl_net_default_target_layer (net);
- *   tl_net_result *r = tl_net_run (net, &input, 1, &layer, 1,
- *                                  TL_NET_RUN_BACKWARD, &err);
+ *   tl_net_result *r = tl_net_run1 (net, input, &layer, 1, TL_NET_RUN_BACKWARD, &err);
  *   const tl_tensor *F = tl_net_result_get (r, layer);
  *   const tl_tensor *logits = tl_net_result_output (r, 0);
  *   tl_tensor *dF = tl_net_result_grad_logit (r, layer, NULL, cls, &err);
@@ -64,6 +63,9 @@ tl_net *tl_net_load_from_memory (const void *data, size_t len, const char *name,
  * ndims[i] dims each in shapes[i]). Used for batch > 1. */
 tl_net *tl_net_load_with_shapes (const char *path, int n_inputs, const int *ndims,
                                  const int64_t (*shapes)[TL_MAX_DIMS], GError **error);
+/* Loads with dim 0 (the batch) of every input set to batch; the other dims
+ * must be fixed in the file. */
+tl_net *tl_net_load_batch (const char *path, int64_t batch, GError **error);
 void    tl_net_free (tl_net *net);
 
 /* ---- introspection --------------------------------------------------- */
@@ -108,6 +110,9 @@ typedef enum {
 tl_net_result *tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
                            const char *const *taps, int n_taps, guint flags,
                            GError **error);
+/* The same for a net with one input (most CNNs). */
+tl_net_result *tl_net_run1 (tl_net *net, const tl_tensor *input, const char *const *taps,
+                            int n_taps, guint flags, GError **error);
 void           tl_net_result_free (tl_net_result *res);
 
 int              tl_net_result_n_outputs (const tl_net_result *res);

@@ -4,10 +4,11 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
-/usr/bin/python3 "$root/tests/nn/make-torchvision-refs.py" "$tmp" tinynet mobilenetv2-w01
+models="tinynet tinynet-op9 tinynet-op11 mobilenetv2-w01"
+/usr/bin/python3 "$root/tests/nn/make-torchvision-refs.py" "$tmp" $models
 (cd "$root/tools/ref" && [ -d node_modules ] || npm ci --no-audit --no-fund)
-NODE_PATH="$root/tools/ref/node_modules" node "$root/tools/ref/nn-ort-ref.js" "$tmp/tinynet" "$tmp/mobilenetv2-w01"
-for m in tinynet mobilenetv2-w01; do
+NODE_PATH="$root/tools/ref/node_modules" node "$root/tools/ref/nn-ort-ref.js" $(for m in $models; do echo "$tmp/$m"; done)
+for m in $models; do
   rm -rf "$root/tests/data/nn/models/$m"
   rm "$tmp/$m/model-taps.onnx"
   mkdir -p "$root/tests/data/nn/models"

@@ -96,6 +96,10 @@ def mobilenet_small():
 #        (None: the target is given by the graph), how to find its ONNX name)
 MODELS = {
     "tinynet": (TinyNet, (1, 3, 32, 32), lambda m: m.head_act, "gap_input"),
+    # the same TinyNet exported at older opsets: attribute forms of Slice,
+    # Pad, Clip, Squeeze, Split, ReduceMean, and Upsample/Resize-10/11
+    "tinynet-op9": (TinyNet, (1, 3, 32, 32), lambda m: m.head_act, "gap_input"),
+    "tinynet-op11": (TinyNet, (1, 3, 32, 32), lambda m: m.head_act, "gap_input"),
     "mobilenetv2-w01": (mobilenet_small, (1, 3, 64, 64), lambda m: m.features, "gap_input"),
     "resnet18": (torchvision.models.resnet18, (1, 3, 224, 224), lambda m: m.layer4, "gap_input"),
     "mobilenet_v2": (torchvision.models.mobilenet_v2, (1, 3, 224, 224), lambda m: m.features,
@@ -105,6 +109,11 @@ MODELS = {
     "densenet121": (DenseNet121, (1, 3, 224, 224), lambda m: m.act, "gap_input"),
     "shufflenet_v2_x1_0": (torchvision.models.shufflenet_v2_x1_0, (1, 3, 224, 224),
                            lambda m: m.conv5, "gap_input"),
+    # squeeze-excite blocks (a global pool inside the feature extractor)
+    "mobilenet_v3_small": (torchvision.models.mobilenet_v3_small, (1, 3, 224, 224),
+                           lambda m: m.features, "gap_input"),
+    "efficientnet_b0": (torchvision.models.efficientnet_b0, (1, 3, 224, 224),
+                        lambda m: m.features, "gap_input"),
 }
 
 GLOBAL_OPS = ("GlobalAveragePool", "ReduceMean")
@@ -157,7 +166,8 @@ def make(outdir, name):
     rng = np.random.default_rng(1)
     x = rng.random(shape, dtype=np.float32)
     path = os.path.join(d, "model.onnx")
-    torch.onnx.export(model, torch.from_numpy(x), path, opset_version=13,
+    opset = int(name.split("-op")[1]) if "-op" in name else 13
+    torch.onnx.export(model, torch.from_numpy(x), path, opset_version=opset,
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     m = onnx.load(path)
@@ -191,7 +201,11 @@ def make(outdir, name):
     np.save(os.path.join(d, "grad-cos.npy"), g_cos.numpy())
     meta = {"model": "model.onnx", "input": "input.npy", "output": "logits",
             "target": target, "default_target": default_target, "taps": taps, "logit_index": cls,
-            "cos_score": float(cos), "torch": torch.__version__}
+            "cos_score": float(cos), "torch": torch.__version__, "opset": opset,
+            # below opset 11 ONNX has no half-pixel bilinear resize, so the
+            # exported model computes something else than PyTorch: check it
+            # against ONNX Runtime only
+            "matches_torch": opset >= 11}
     with open(os.path.join(d, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
     print(f"{name}: target {target} {tuple(t.shape)}, {len(taps)} taps, class {cls}")

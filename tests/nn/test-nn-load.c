@@ -33,6 +33,37 @@ check_good (gconstpointer data)
   for (int64_t i = 0; i < n; i++)
     if (!(fabs (y->data[i] - want->data[i]) <= 1e-6 + 1e-5 * fabs (want->data[i])))
       g_error ("%s [%" G_GINT64_FORMAT "]: %.9g vs %.9g", name, i, y->data[i], want->data[i]);
+  if (strcmp (name, "good_math") == 0)
+    {
+      /* gradient of output[:, 1] (through every math op; the score is
+       * summed over the batch) against central differences in float32 with
+       * h = 1e-2: truncation error ~h^2 */
+      const char *in = "x";
+      tl_net_result *rb = tl_net_run1 (net, x, &in, 1, TL_NET_RUN_BACKWARD, &error);
+      g_assert_no_error (error);
+      tl_tensor *g = tl_net_result_grad_logit (rb, "x", NULL, 1, &error);
+      g_assert_no_error (error);
+      tl_net_result_free (rb);
+      for (int64_t i = 0; i < tl_tensor_numel (x); i++)
+        {
+          float x0 = x->data[i], h = 1e-2f;
+          double f[2];
+          for (int s = 0; s < 2; s++)
+            {
+              x->data[i] = x0 + (s ? h : -h);
+              tl_net_result *rr = tl_net_run1 (net, x, NULL, 0, 0, &error);
+              g_assert_no_error (error);
+              f[s] = tl_net_result_output (rr, 0)->data[1] + tl_net_result_output (rr, 0)->data[4];
+              tl_net_result_free (rr);
+            }
+          x->data[i] = x0;
+          double fd = (f[1] - f[0]) / (2 * h);
+          if (!(fabs (fd - g->data[i]) <= 2e-3 + 2e-3 * fabs (fd)))
+            g_error ("good_math d/dx[%" G_GINT64_FORMAT "]: %.6g vs finite difference %.6g", i,
+                     g->data[i], fd);
+        }
+      tl_tensor_free (g);
+    }
   if (strcmp (name, "good_shape_fold") == 0)
     {
       /* Shape/Gather/Unsqueeze/Concat/Cast/ConstantOfShape/Sub all folded:
@@ -170,6 +201,10 @@ check_api (void)
   g_assert_null (tl_net_result_grad_cosine (r, def, NULL, v, 3, NULL, &error));
   g_assert_nonnull (strstr (error->message, "3 entries"));
   g_clear_error (&error);
+  /* an earlier tensor was not kept: a clear error, not a crash */
+  g_assert_null (tl_net_result_grad_logit (r, early, NULL, 0, &error));
+  g_assert_nonnull (strstr (error->message, "was not among the taps"));
+  g_clear_error (&error);
   /* the gradient with respect to the output itself is the seed */
   tl_tensor *g = tl_net_result_grad_logit (r, "logits", NULL, 4, &error);
   g_assert_no_error (error);
@@ -231,7 +266,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  const char *good[] = { "good_shape_fold", "good_encodings", "good_opset7" };
+  const char *good[] = { "good_shape_fold", "good_encodings", "good_opset7", "good_math" };
   for (size_t i = 0; i < G_N_ELEMENTS (good); i++)
     {
       char *p = g_strdup_printf ("/nn/load/%s", good[i]);

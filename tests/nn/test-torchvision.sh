@@ -1,7 +1,8 @@
 #!/bin/sh
 # Whole torchvision architectures (random init, fixed seed) against ONNX
 # Runtime and PyTorch autograd: ResNet-18, MobileNetV2, SqueezeNet 1.1,
-# DenseNet-121, ShuffleNetV2. The models and references are too big to
+# DenseNet-121, ShuffleNetV2, and with squeeze-excite MobileNetV3-Small and
+# EfficientNet-B0. The models and references are too big to
 # commit, so they are regenerated into a cache in the build dir (once per
 # version of the generating scripts). Prints TAP; SKIPs without torch or node.
 # Usage: test-torchvision.sh TEST-NN-MODELS-EXECUTABLE
@@ -9,7 +10,7 @@ set -u
 exe=$1
 root=${TL_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cache=${TL_BUILD_ROOT:-/tmp}/nn-model-cache
-models="resnet18 mobilenet_v2 squeezenet1_1 densenet121 shufflenet_v2_x1_0"
+models="resnet18 mobilenet_v2 squeezenet1_1 densenet121 shufflenet_v2_x1_0 mobilenet_v3_small efficientnet_b0"
 
 skip () { echo "1..1"; echo "ok 1 # SKIP $1"; exit 0; }
 /usr/bin/python3 -c "import torch, torchvision, onnx" 2>/dev/null || skip "PyTorch/torchvision/onnx not installed"

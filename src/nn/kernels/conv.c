@@ -191,9 +191,7 @@ column_tile (int64_t k, int64_t og, int64_t ohw)
 {
   if (tl_kernels_get_threads () > 1)
     return ohw;
-  const char *env = g_getenv ("TL_CONV_TILE_FLOATS");
-  const int64_t budget = env ? g_ascii_strtoll (env, NULL, 10) : 16384;
-  const int64_t nb = MAX (budget / MAX (k, og), 256);
+  const int64_t nb = MAX (16384 / MAX (k, og), 256);
   return nb >= ohw ? ohw : nb;
 }
 

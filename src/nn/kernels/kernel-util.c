@@ -63,7 +63,9 @@ tl_k_expect_shape (const char *op, const char *what, tl_shape4 got,
   return FALSE;
 }
 
-void
+/* Every conv output passes through here once: worth an AVX2 clone (no FMA
+ * in that target, so the same roundings as the baseline clone). */
+__attribute__ ((target_clones ("avx2", "default"))) void
 tl_k_bias_act (float *y, int64_t len, float b, tl_activation act)
 {
   switch (act.kind)

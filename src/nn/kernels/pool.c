@@ -99,14 +99,17 @@ typedef struct
 #define MAX_FAST_KW 16
 
 /* Whether every window has at least one tap inside the input: with
- * dilation 1 the windows are contiguous, the first starts at -pad and the
- * last (ceil mode included) starts inside the input, so pad < kernel is
- * enough. Then a max needs no "empty window" bookkeeping. */
+ * dilation 1 the windows are contiguous; the first starts at -pad_begin,
+ * so it reaches the input if pad_begin < kernel; the last starts at most at
+ * in + pad_end - kernel (floor mode) or before in (ceil mode's rule), so
+ * inside the input if pad_end < kernel. Then a max needs no "empty window"
+ * bookkeeping. (The random-geometry test found the pad_end half.) */
 static gboolean
 max_fast_ok (const tl_pool_params *p)
 {
   return p->dilation_h == 1 && p->dilation_w == 1 && p->pad_top < p->kernel_h
-         && p->pad_left < p->kernel_w && p->kernel_w <= MAX_FAST_KW;
+         && p->pad_left < p->kernel_w && p->pad_bottom < p->kernel_h
+         && p->pad_right < p->kernel_w && p->kernel_w <= MAX_FAST_KW;
 }
 
 /* MaxPool without argmax, tap-major: each output row is the running max of

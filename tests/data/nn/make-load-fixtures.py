@@ -104,6 +104,40 @@ sm = (e / e.sum(1, keepdims=True)).reshape(up.shape)
 np.save(os.path.join(out, "good_opset7_in.npy"), x)
 np.save(os.path.join(out, "good_opset7_out.npy"), sm.reshape(2, 40).astype(np.float32))
 
+# ---- good: the math ops (forward against NumPy here, gradient against
+# finite differences in the test)
+import math
+x = rng.uniform(-1.5, 1.5, (2, 3, 4)).astype(np.float32)
+nodes = [
+    h.make_node("Elu", ["x"], ["e"], alpha=0.7),
+    h.make_node("Softplus", ["e"], ["sp"]),
+    h.make_node("Pow", ["sp", "p15"], ["pw"]),
+    h.make_node("Erf", ["x"], ["er"]),
+    h.make_node("Abs", ["x"], ["ab"]),
+    h.make_node("Mul", ["er", "ab"], ["m1"]),
+    h.make_node("Exp", ["x"], ["ex"]),
+    h.make_node("Add", ["ex", "one"], ["ex1"]),
+    h.make_node("Reciprocal", ["ex1"], ["rc"]),
+    h.make_node("Neg", ["x"], ["ng"]),
+    h.make_node("Exp", ["ng"], ["eng"]),
+    h.make_node("Sqrt", ["eng"], ["sq"]),
+    h.make_node("Add", ["ex", "two"], ["ex2"]),
+    h.make_node("Log", ["ex2"], ["lg"]),
+    h.make_node("Sum", ["pw", "m1", "sq", "lg"], ["s1"]),
+    h.make_node("Sub", ["s1", "rc"], ["s2"]),
+    h.make_node("ReduceL2", ["s2"], ["y"], axes=[2], keepdims=0),
+]
+inits = [nh.from_array(np.array(1.5, np.float32), "p15"), nh.from_array(np.array(1.0, np.float32), "one"),
+         nh.from_array(np.array(2.0, np.float32), "two")]
+save("good_math", h.make_graph(nodes, "g", [vi("x", [2, 3, 4])], [vi("y", [2, 3])], inits))
+xd = x.astype(np.float64)
+e = np.where(xd > 0, xd, 0.7 * np.expm1(xd))
+sp = np.log1p(np.exp(e))
+erf = np.vectorize(math.erf)(xd)
+s2 = sp ** 1.5 + erf * np.abs(xd) + np.sqrt(np.exp(-xd)) + np.log(np.exp(xd) + 2) - 1 / (np.exp(xd) + 1)
+np.save(os.path.join(out, "good_math_in.npy"), x)
+np.save(os.path.join(out, "good_math_out.npy"), np.sqrt((s2 ** 2).sum(2)).astype(np.float32))
+
 # ---- bad files: each must fail with a clear error and no crash
 relu = [h.make_node("Relu", ["x"], ["y"], name="r")]
 io = ([vi("x", [1, 4])], [vi("y", [1, 4])])

@@ -10,6 +10,45 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
+static void
+run_small (tl_net *net)
+{
+  int n = tl_net_n_inputs (net);
+  tl_tensor *in[8] = { NULL };
+  if (n > 8)
+    return;
+  for (int i = 0; i < n; i++)
+    {
+      const tl_net_tensor_info *t = tl_net_input (net, i);
+      if (tl_shape_numel (t->ndim, t->shape) > (1 << 20))
+        goto out;
+      in[i] = tl_tensor_new (t->ndim, t->shape, NULL);
+      if (!in[i])
+        goto out;
+      for (int64_t k = 0; k < tl_tensor_numel (in[i]); k++)
+        in[i]->data[k] = (float) ((k * 7919) % 13) - 6.0f;
+    }
+  GError *error = NULL;
+  const char *tap = n > 0 ? tl_net_input (net, 0)->name : NULL;
+  tl_net_result *r = tl_net_run (net, (const tl_tensor *const *) in, n, &tap, tap ? 1 : 0,
+                                 TL_NET_RUN_BACKWARD, &error);
+  if ((r == NULL) == (error == NULL))
+    __builtin_trap ();
+  g_clear_error (&error);
+  if (r && tap)
+    {
+      tl_tensor *g = tl_net_result_grad_logit (r, tap, NULL, 0, &error);
+      if ((g == NULL) == (error == NULL))
+        __builtin_trap ();
+      tl_tensor_free (g);
+      g_clear_error (&error);
+    }
+  tl_net_result_free (r);
+out:
+  for (int i = 0; i < n; i++)
+    tl_tensor_free (in[i]);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -23,7 +62,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       for (int i = 0; i < tl_net_n_tensors (net); i++)
         (void) tl_net_tensor (net, i)->name;
       (void) tl_net_default_target_layer (net);
-      (void) tl_net_peak_memory (net, NULL, 0);
+      /* small enough nets also run forward and backward: runtime errors
+       * must be clean too */
+      if (tl_net_peak_memory (net, NULL, 0) < ((size_t) 64 << 20))
+        run_small (net);
       tl_net_free (net);
     }
   g_clear_error (&error);
