@@ -52,7 +52,10 @@ tl_linalg_svd_leading (const double *Y, int64_t m, int64_t n, bool trans, int k,
       return FALSE;
     }
   gram (Y, m, n, trans, left_small, G);
-  if (!tl_linalg_symeig_top ((int) g, G, k, s, Z, error))
+  /* One pair (EigenCAM): a few Lanczos steps usually settle it, far cheaper
+   * than the tridiagonal reduction; LAPACK when they do not. */
+  if (!(k == 1 && tl_linalg_symeig_top1_krylov ((int) g, G, s, Z))
+      && !tl_linalg_symeig_top ((int) g, G, k, s, Z, error))
     return FALSE;
   for (int j = 0; j < k; j++)
     s[j] = s[j] > 0.0 ? sqrt (s[j]) : 0.0;

@@ -15,9 +15,16 @@
 static void
 swap01 (const double *T, int64_t a, int64_t b, int64_t c, double *out)
 {
+  /* The rows are short (a rank, often ≤ 16 doubles): an inline copy, not
+   * one memcpy call each. */
   for (int64_t i = 0; i < a; i++)
     for (int64_t j = 0; j < b; j++)
-      memcpy (out + (j * a + i) * c, T + (i * b + j) * c, sizeof (double) * (gsize) c);
+      {
+        double *restrict o = out + (j * a + i) * c;
+        const double *restrict s = T + (i * b + j) * c;
+        for (int64_t k = 0; k < c; k++)
+          o[k] = s[k];
+      }
 }
 
 void
@@ -198,6 +205,8 @@ typedef struct {
   int     rb, rd, k;     /* their ranks, K = rb·rd */
   bool    chol;          /* last A update used the Cholesky basis: */
   double *M, *L;         /* its K×K Gram and Cholesky factor (lower) */
+  double  fa2;           /* ‖Aᵀ·X·K‖² right after the last A update */
+  bool    lazy_a;        /* the HOSVD's A (and so f_0) not computed yet */
 } gram_state;
 
 static void
@@ -294,6 +303,10 @@ update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, bool allow_ch
   g->rb = R[1];
   g->rd = R[2];
   g->chol = false;
+  /* Every direction kept: the fit right after this update is trace(M). */
+  g->fa2 = 0.0;
+  for (int64_t i = 0; i < K; i++)
+    g->fa2 += M[i * K + i];
   if (allow_chol && R[0] >= K && try_cholesky (g, M, Q, K, N, t1))
     {
       R[0] = (int) K;
@@ -312,6 +325,9 @@ update_a_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, bool allow_ch
   int r = tl_linalg_numerical_rank (g->sig, k);
   R[0] = r;
   g->k = k;
+  g->fa2 = 0.0;
+  for (int j = 0; j < r; j++)
+    g->fa2 += g->sig[j] * g->sig[j];
 
   /* T1 (r×N) = Σ⁻¹·Vᵀ·Qᵀ over the r components kept. */
   *t1 = g_new (double, (gsize) MAX (r * N, 1));
@@ -559,36 +575,98 @@ trace (const double *S, int64_t n)
   return s;
 }
 
-static gboolean
-hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1, GError **error)
+/* The mode-2 and mode-3 Grams (H×H, W×W, zeroed by the caller) as
+ * partial traces of Gx = XᵀX (N×N, N = H·W). */
+static void
+partial_traces (const double *Gx, int64_t H, int64_t W, double *G2, double *G3)
 {
-  int64_t H = dims[1], W = dims[2], N = H * W;
-  g_autofree double *G2 = g_new0 (double, (gsize) (H * H));
-  g_autofree double *G3 = g_new0 (double, (gsize) (W * W));
+  int64_t N = H * W;
   for (int64_t h = 0; h < H; h++)
     for (int64_t w = 0; w < W; w++)
       {
-        const double *row = g->Gx + (h * W + w) * N;
+        const double *row = Gx + (h * W + w) * N;
         for (int64_t h2 = 0; h2 < H; h2++)
           G2[h * H + h2] += row[h2 * W + w];
         for (int64_t w2 = 0; w2 < W; w2++)
           G3[w * W + w2] += row[h * W + w2];
       }
+}
+
+/* Whether every eigenvalue of the N×N Gram Gx is clearly above the
+ * numerically-zero level 1e-12·λ1: then Gx − θ·I with θ = 2e-12·trace(Gx)
+ * ≥ 2e-12·λ1 is positive definite, which a Cholesky factorisation (N³/3)
+ * shows without any eigenvalue (its backward error, ~N·ε·λ1, is far below
+ * the margin θ/2). FALSE means "not shown": the caller computes them.
+ * In place (a copy of a large Gx costs more than the test): the factor
+ * overwrites the upper triangle, which is restored from the lower one. */
+static bool
+gram_clearly_full_rank (double *Gx, int64_t N)
+{
+  double theta = 2.0 * TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL * trace (Gx, N);
+  if (!(theta > 0.0))
+    return false;
+  g_autofree double *diag = g_new (double, (gsize) N);
+  for (int64_t i = 0; i < N; i++)
+    {
+      diag[i] = Gx[i * N + i];
+      Gx[i * N + i] -= theta;
+    }
+  /* Column-major lower = row-major upper. */
+  bool ok = LAPACKE_dpotrf (LAPACK_COL_MAJOR, 'L', (int) N, Gx, (int) N) == 0;
+  for (int64_t i = 0; i < N; i++)
+    {
+      Gx[i * N + i] = diag[i];
+      for (int64_t j = i + 1; j < N; j++)
+        Gx[i * N + j] = Gx[j * N + i];
+    }
+  return ok;
+}
+
+/* lazy (the maps path, sweeps ≥ 1, truncated spatial ranks): the HOSVD's
+ * A serves only f_0, which the first sweep's stop test usually does not
+ * need (see hosvd_fit_late), and the clamp only needs its numerical rank:
+ * when Gx is clearly of full rank, A is not computed (*t1 = NULL). */
+static gboolean
+hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, bool lazy, double **t1,
+            GError **error)
+{
+  int64_t H = dims[1], W = dims[2], N = H * W;
+  g_autofree double *G2 = g_new0 (double, (gsize) (H * H));
+  g_autofree double *G3 = g_new0 (double, (gsize) (W * W));
+  partial_traces (g->Gx, H, W, G2, G3);
   g_autofree double *U2 = g_new (double, (gsize) (H * H));
   g_autofree double *U3 = g_new (double, (gsize) (W * W));
   g_autofree double *s2 = g_new (double, (gsize) H);
   g_autofree double *s3 = g_new (double, (gsize) W);
   int k1 = (int) MIN (t->ranks[0], N);
+  int numrank[3];
+  numrank[1] = gram_leading (G2, (int) H, (int) H, s2, U2, error);
+  numrank[2] = numrank[1] < 0 ? -1 : gram_leading (G3, (int) W, (int) W, s3, U3, error);
+  if (numrank[2] < 0)
+    return FALSE;
+  if (lazy && gram_clearly_full_rank (g->Gx, N))
+    {
+      int R[3];
+      memcpy (R, t->ranks, sizeof R);
+      numrank[0] = k1;
+      clamp_ranks (R, numrank);
+      if (R[1] < H || R[2] < W)
+        {
+          memcpy (t->ranks, R, sizeof R);
+          t->B = first_columns (U2, H, (int) H, t->ranks[1]);
+          t->D = first_columns (U3, W, (int) W, t->ranks[2]);
+          g->lazy_a = true;
+          *t1 = NULL;
+          return TRUE;
+        }
+    }
   g->V = g_new (double, (gsize) (N * k1));
   g->sig = g_new (double, (gsize) k1);
   g->k = k1;
-  int numrank[3];
   /* Asking for the top k1 = min(R1, N) only: their numerical rank is
    * min(R1, rank of X), all that the first clamp needs. */
   numrank[0] = gram_leading (g->Gx, (int) N, k1, g->sig, g->V, error);
-  numrank[1] = numrank[0] < 0 ? -1 : gram_leading (G2, (int) H, (int) H, s2, U2, error);
-  numrank[2] = numrank[1] < 0 ? -1 : gram_leading (G3, (int) W, (int) W, s3, U3, error);
-  if (numrank[2] < 0)
+  if (numrank[0] < 0)
     return FALSE;
   clamp_ranks (t->ranks, numrank);
   t->B = first_columns (U2, H, (int) H, t->ranks[1]);
@@ -603,18 +681,39 @@ hosvd_gram (const int64_t dims[3], tl_tucker *t, gram_state *g, double **t1, GEr
   return TRUE;
 }
 
-tl_tucker *
-tl_tucker_hooi (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
-                GError **error)
+/* f_0 after the fact, for a lazy HOSVD: A0 = X·V1·Σ1⁻¹ from the top
+ * R1 eigenpairs of Gx, so G0₍₁₎ = Σ1·V1ᵀ·(B0⊗D0), with the B0, D0 the
+ * first A update used (g->Bold, g->Dold): the same numbers the eager
+ * HOSVD computes. */
+static gboolean
+hosvd_fit_late (const int64_t dims[3], const tl_tucker *t, const gram_state *g, double normF,
+                double *f0, GError **error)
 {
-  return tl_tucker_hooi_full (F, dims, ranks, sweeps, true, error);
+  int64_t H = dims[1], W = dims[2], N = H * W;
+  int k1 = (int) MIN (t->ranks_requested[0], N);
+  int R0 = t->ranks_clamped[0];
+  g_autofree double *V = g_new (double, (gsize) (N * k1));
+  g_autofree double *sig = g_new (double, (gsize) k1);
+  if (gram_leading (g->Gx, (int) N, k1, sig, V, error) < 0)
+    return FALSE;
+  g_autofree double *t1 = g_new (double, (gsize) MAX (R0 * N, 1));
+  for (int i = 0; i < R0; i++)
+    for (int64_t n = 0; n < N; n++)
+      t1[i * N + n] = sig[i] * V[n * k1 + i];
+  int64_t d1[3] = { R0, H, W };
+  g_autofree double *y = g_new (double, (gsize) MAX (R0 * g->rb * W, 1));
+  tl_tucker_mode_product_t (t1, d1, 1, g->Bold, g->rb, y);
+  int64_t dy[3] = { R0, g->rb, W };
+  g_autofree double *G0 = g_new (double, (gsize) MAX (R0 * g->rb * g->rd, 1));
+  tl_tucker_mode_product_t (y, dy, 2, g->Dold, g->rd, G0);
+  *f0 = norm2 (G0, (int64_t) R0 * g->rb * g->rd) / normF;
+  return TRUE;
 }
 
-tl_tucker *
-tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
-                     bool want_a, GError **error)
+/* The argument checks shared by the public entry points. */
+static gboolean
+check_args (const int64_t dims[3], const int ranks[3], int sweeps, GError **error)
 {
-  g_return_val_if_fail (F && dims && ranks, NULL);
   for (int i = 0; i < 3; i++)
     {
       if (dims[i] < 1 || dims[i] > G_MAXINT)
@@ -622,13 +721,13 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                        "Tucker: dimension %d of the tensor is %" G_GINT64_FORMAT
                        " (must be 1..%d)", i + 1, (gint64) dims[i], G_MAXINT);
-          return NULL;
+          return FALSE;
         }
       if (ranks[i] < 1)
         {
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                        "Tucker: rank R%d = %d is below 1", i + 1, ranks[i]);
-          return NULL;
+          return FALSE;
         }
     }
   int64_t numel = dims[0] * dims[1] * dims[2];
@@ -637,20 +736,39 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                    "Tucker: a tensor of %" G_GINT64_FORMAT " elements is too large "
                    "(limit %d)", (gint64) numel, G_MAXINT);
-      return NULL;
+      return FALSE;
     }
   if (sweeps < 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                    "Tucker: sweeps = %d is negative", sweeps);
-      return NULL;
+      return FALSE;
     }
 
+  return TRUE;
+}
+
+tl_tucker *
+tl_tucker_hooi (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
+                GError **error)
+{
+  return tl_tucker_hooi_full (F, dims, ranks, sweeps, true, error);
+}
+
+/* lazy: see hosvd_gram; fits[0] may then stay NaN (when no stop test
+ * needed it). Only for callers that need neither A nor the fits. */
+static tl_tucker *
+hooi_impl (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
+           bool want_a, bool lazy, GError **error)
+{
+  g_return_val_if_fail (F && dims && ranks, NULL);
+  if (!check_args (dims, ranks, sweeps, error))
+    return NULL;
   g_autoptr (tl_tucker) t = g_new0 (tl_tucker, 1);
   memcpy (t->dims, dims, sizeof t->dims);
   memcpy (t->ranks_requested, ranks, sizeof t->ranks_requested);
   t->fits = g_new0 (double, (gsize) sweeps + 1);
-  int64_t H = dims[1], W = dims[2];
+  int64_t H = dims[1], W = dims[2], numel = dims[0] * H * W;
   bool gram = H * W <= dims[0];
   gram_state g = { 0 };
   g_autofree double *t1 = NULL;
@@ -669,13 +787,18 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
       return g_steal_pointer (&t);
     }
 
-  ok = gram ? hosvd_gram (dims, t, &g, &t1, error) : hosvd_direct (F, dims, t, &t1, error);
+  lazy = lazy && !want_a && sweeps > 0;
+  ok = gram ? hosvd_gram (dims, t, &g, lazy, &t1, error)
+            : hosvd_direct (F, dims, t, &t1, error);
   if (ok)
+    memcpy (t->ranks_clamped, t->ranks, sizeof t->ranks_clamped);
+  if (ok && !g.lazy_a)
     {
-      memcpy (t->ranks_clamped, t->ranks, sizeof t->ranks_clamped);
       core_from_t1 (t1, dims, t);
       t->fits[0] = norm2 (t->G, (int64_t) t->ranks[0] * t->ranks[1] * t->ranks[2]) / normF;
     }
+  else if (ok)
+    t->fits[0] = NAN;
   /* With untruncated spatial ranks the HOSVD is already HOOI's fixed point
    * (the A update sees X times an orthogonal matrix: the same leading
    * subspace; B and D span everything), so sweep 1 would return
@@ -697,6 +820,21 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
       if (!ok)
         break;
       t->fits[s] = norm2 (t->G, (int64_t) t->ranks[0] * t->ranks[1] * t->ranks[2]) / normF;
+      if (g.lazy_a)
+        {
+          /* f_0 ≤ f_a (the fit right after this sweep's A update: the best
+           * A for the HOSVD's B, D) ≤ f_1. When f_1 − f_a alone exceeds
+           * the tolerance (margins for rounding), the stop test fails
+           * whatever f_0 is; otherwise f_0 is computed now. */
+          double fa = sqrt (g.fa2) / normF * (1 + 1e-12);
+          g.lazy_a = false;
+          if (!(t->fits[s] - fa > FIT_TOL * fa)
+              && !hosvd_fit_late (dims, t, &g, normF, &t->fits[0], error))
+            {
+              ok = FALSE;
+              break;
+            }
+        }
       bool last = s == sweeps || fabs (t->fits[s] - t->fits[s - 1]) <= FIT_TOL * t->fits[s - 1];
       if (last && g.chol)
         {
@@ -734,4 +872,148 @@ tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3],
   t->fit = t->fits[t->sweeps_run];
   normalise (t);
   return g_steal_pointer (&t);
+}
+
+void
+tl_tucker_maps_free (tl_tucker_maps *m)
+{
+  if (!m)
+    return;
+  g_free (m->sigma);
+  g_free (m->P);
+  g_free (m);
+}
+
+/* P (H×W) = B (H×R1) · Gk (R1×R2) · Dᵀ (R2×W). */
+static void
+spatial_map (const tl_tucker *t, int k, double *P)
+{
+  int64_t H = t->dims[1], W = t->dims[2];
+  int R1 = t->ranks[1], R2 = t->ranks[2];
+  g_autofree double *tmp = g_new (double, (gsize) (R1 * W));
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, R1, (int) W, R2, 1.0,
+               t->G + (int64_t) k * R1 * R2, R2, t->D, R2, 0.0, tmp, (int) W);
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) H, (int) W, R1, 1.0,
+               t->B, R1, tmp, (int) W, 0.0, P, (int) W);
+}
+
+/* The HOSVD fixed point on the Gram path (see tucker.h). Returns 1 when
+ * done, 0 when the clamp truncated a spatial rank (not the fixed point:
+ * the caller runs HOOI), -1 on error. */
+static int
+maps_fixed_point (const double *F, const int64_t dims[3], int sweeps, int kmax,
+                  tl_tucker_maps *m, GError **error)
+{
+  int64_t H = dims[1], W = dims[2], N = H * W;
+  gram_state g = { 0 };
+  gram_of (F, dims, &g);
+  g_autofree double *Gx = g.Gx;
+  double normF2 = trace (Gx, N);
+  int *R = m->ranks;
+  if (normF2 == 0.0)
+    {
+      memset (R, 0, sizeof m->ranks);
+      m->fit = 1.0;
+      return 1;
+    }
+  g_autofree double *G2 = g_new0 (double, (gsize) (H * H));
+  g_autofree double *G3 = g_new0 (double, (gsize) (W * W));
+  partial_traces (Gx, H, W, G2, G3);
+  g_autofree double *U2 = g_new (double, (gsize) (H * H));
+  g_autofree double *U3 = g_new (double, (gsize) (W * W));
+  g_autofree double *s2 = g_new (double, (gsize) H);
+  g_autofree double *s3 = g_new (double, (gsize) W);
+  int numrank[3];
+  numrank[1] = gram_leading (G2, (int) H, (int) H, s2, U2, error);
+  numrank[2] = numrank[1] < 0 ? -1 : gram_leading (G3, (int) W, (int) W, s3, U3, error);
+  if (numrank[2] < 0)
+    return -1;
+
+  /* Mode 1: only the top min(kmax, k1) eigenpairs of Gx, a count of the
+   * numerically non-zero eigenvalues and the sum of the kept ones. */
+  int k1 = (int) MIN (R[0], N);
+  int kv = MIN (kmax, k1);
+  g_autofree double *lam = g_new (double, (gsize) kv);
+  g_autofree double *V = g_new (double, (gsize) (N * kv));
+  int above = 0;
+  double sum = 0.0;
+  /* TSM at full rank (the usual case): the top pair by Lanczos, the count
+   * by a Cholesky (every eigenvalue clearly above the zero level), the sum
+   * of all eigenvalues as the trace. Else the tridiagonal route. */
+  if (kv == 1 && k1 == N && gram_clearly_full_rank (Gx, N)
+      && tl_linalg_symeig_top1_krylov ((int) N, Gx, lam, V))
+    {
+      above = (int) N;
+      sum = normF2;
+    }
+  else if (!tl_linalg_symeig_top_count ((int) N, Gx, kv, lam, V,
+                                        TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL, &above, k1,
+                                        &sum, error))
+    return -1;
+  numrank[0] = MIN (k1, above);
+  clamp_ranks (R, numrank);
+  if (R[1] != H || R[2] != W)
+    return 0;
+
+  /* R[0] = min(k1, above): every kept component is above the threshold,
+   * and sum is Σ λ_k over exactly them, = ‖G‖². */
+  m->fit = sqrt (sum) / sqrt (normF2);
+  m->sweeps_run = sweeps > 0 ? 1 : 0;
+  m->r = R[0];
+  m->n = MIN (kv, R[0]);
+  m->sigma = g_new (double, (gsize) MAX (m->n, 1));
+  m->P = g_new (double, (gsize) MAX (m->n * N, 1));
+  for (int k = 0; k < m->n; k++)
+    {
+      m->sigma[k] = lam[k] > 0.0 ? sqrt (lam[k]) : 0.0;
+      for (int64_t i = 0; i < N; i++)
+        m->P[k * N + i] = m->sigma[k] * V[i * kv + k];
+    }
+  return 1;
+}
+
+tl_tucker_maps *
+tl_tucker_spatial_maps (const double *F, const int64_t dims[3], const int ranks[3],
+                        int sweeps, int kmax, GError **error)
+{
+  g_return_val_if_fail (F && dims && ranks && kmax >= 1, NULL);
+  if (!check_args (dims, ranks, sweeps, error))
+    return NULL;
+  g_autoptr (tl_tucker_maps) m = g_new0 (tl_tucker_maps, 1);
+  memcpy (m->ranks_requested, ranks, sizeof m->ranks_requested);
+  memcpy (m->ranks, ranks, sizeof m->ranks);
+  int64_t H = dims[1], W = dims[2], N = H * W;
+  if (N <= dims[0] && ranks[1] >= H && ranks[2] >= W)
+    {
+      int rc = maps_fixed_point (F, dims, sweeps, kmax, m, error);
+      if (rc < 0)
+        return NULL;
+      if (rc == 1)
+        return g_steal_pointer (&m);
+      memcpy (m->ranks, ranks, sizeof m->ranks);
+    }
+
+  g_autoptr (tl_tucker) t = hooi_impl (F, dims, ranks, sweeps, false, true, error);
+  if (!t)
+    return NULL;
+  memcpy (m->ranks, t->ranks, sizeof m->ranks);
+  m->sweeps_run = t->sweeps_run;
+  m->fit = t->fit;
+  m->r = t->ranks[0] > 0 ? tl_linalg_numerical_rank (t->sigma, t->ranks[0]) : 0;
+  m->n = MIN (kmax, m->r);
+  m->sigma = g_new (double, (gsize) MAX (m->n, 1));
+  m->P = g_new (double, (gsize) MAX (m->n * N, 1));
+  for (int k = 0; k < m->n; k++)
+    {
+      m->sigma[k] = t->sigma[k];
+      spatial_map (t, k, m->P + k * N);
+    }
+  return g_steal_pointer (&m);
+}
+
+tl_tucker *
+tl_tucker_hooi_full (const double *F, const int64_t dims[3], const int ranks[3], int sweeps,
+                     bool want_a, GError **error)
+{
+  return hooi_impl (F, dims, ranks, sweeps, want_a, false, error);
 }

@@ -48,3 +48,31 @@ void tl_tucker_mode_product_t (const double *T, const int64_t dims[3], int mode,
                                const double *M, int r, double *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (tl_tucker, tl_tucker_free)
+
+/* What TSM and MTSM need, and only that: the spatial maps
+ * P_k = B·G[k,:,:]·Dᵀ (d1×d2) of the leading mode-1 components of the
+ * decomposition tl_tucker_hooi would return, with their σ_k = ‖G[k]‖ = ‖P_k‖.
+ * r counts the components that are not numerically zero (of ranks[0]);
+ * the first n = min(kmax, r) maps are returned.
+ * With d1·d2 ≤ d0 and untruncated spatial ranks (after the clamp) the
+ * decomposition is the HOSVD fixed point, where P_k = σ_k·v_k for the
+ * eigenpairs (σ_k², v_k) of XᵀX (X the d0×d1d2 unfolding): those are
+ * computed directly, and only the first kmax of them (for TSM one vector,
+ * a Sturm count and a trace instead of the whole eigensystem). */
+typedef struct {
+  int     ranks_requested[3];
+  int     ranks[3];           /* as tl_tucker ranks */
+  int     sweeps_run;
+  double  fit;
+  int     r;                  /* components with σ_k not numerically zero */
+  int     n;                  /* maps returned: min(kmax, r) */
+  double *sigma;              /* n, decreasing */
+  double *P;                  /* n × d1·d2, row-major */
+} tl_tucker_maps;
+
+tl_tucker_maps *tl_tucker_spatial_maps (const double *F, const int64_t dims[3],
+                                        const int ranks[3], int sweeps, int kmax,
+                                        GError **error);
+void            tl_tucker_maps_free (tl_tucker_maps *m);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (tl_tucker_maps, tl_tucker_maps_free)

@@ -3,25 +3,10 @@
  * Frobenius norm is σ_k = ‖G[k,:,:]‖. */
 #include "saliency-private.h"
 #include "finish.h"
-#include "gram-svd.h"
 #include "tucker.h"
 #include "error.h"
 
-#include <cblas.h>
 #include <string.h>
-
-/* P (H×W) = B (H×R1) · Gk (R1×R2) · Dᵀ (R2×W). */
-static void
-spatial_map (const tl_tucker *t, int k, double *P)
-{
-  int64_t H = t->dims[1], W = t->dims[2];
-  int R1 = t->ranks[1], R2 = t->ranks[2];
-  g_autofree double *tmp = g_new (double, (gsize) (R1 * W));
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, R1, (int) W, R2, 1.0,
-               t->G + (int64_t) k * R1 * R2, R2, t->D, R2, 0.0, tmp, (int) W);
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) H, (int) W, R1, 1.0,
-               t->B, R1, tmp, (int) W, 0.0, P, (int) W);
-}
 
 gboolean
 tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
@@ -36,7 +21,9 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   memcpy (rep->ranks_requested, R, sizeof R);
 
   int64_t dims[3] = { C, H, W };
-  g_autoptr (tl_tucker) t = tl_tucker_hooi_full (X, dims, R, p->sweeps, false, error);
+  /* TSM needs the leading map only, MTSM every non-zero one. */
+  int kmax = p->method == TL_SALIENCY_TSM ? 1 : G_MAXINT;
+  g_autoptr (tl_tucker_maps) t = tl_tucker_spatial_maps (X, dims, R, p->sweeps, kmax, error);
   if (!t)
     return FALSE;
   memcpy (rep->ranks, t->ranks, sizeof rep->ranks);
@@ -44,16 +31,15 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   rep->fit = t->fit;
 
   memset (S, 0, sizeof (double) * (gsize) N);
-  int r = t->ranks[0] > 0 ? tl_linalg_numerical_rank (t->sigma, t->ranks[0]) : 0;
+  int r = t->n;
   if (r == 0)
     return TRUE;
   rep->sigma1 = t->sigma[0];
   g_autofree double *m = g_new (double, (gsize) N);
-  g_autofree double *P = g_new (double, (gsize) N);
   tl_saliency_mean_map (X, C, N, m);
   if (p->method == TL_SALIENCY_TSM)
     {
-      spatial_map (t, 0, P);
+      const double *P = t->P;
       int sg = tl_saliency_sign (P, m, N);
       rep->sign = sg;
       rep->components = 1;
@@ -66,7 +52,7 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   rep->components = r;
   for (int k = 0; k < r; k++)
     {
-      spatial_map (t, k, P);
+      const double *P = t->P + (int64_t) k * N;
       int sg = tl_saliency_sign (P, m, N);
       double sk = t->sigma[k];
       double w = p->weighting == TL_SALIENCY_WEIGHT_SIGMA2 ? sk

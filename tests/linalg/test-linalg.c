@@ -473,6 +473,260 @@ test_tucker_clamp (void)
   g_rand_free (rng);
 }
 
+
+/* Symmetric n×n (row-major) Q·diag(lam)·Qᵀ with a random orthogonal Q. */
+static void
+sym_with_spectrum (GRand *r, int n, const double *lam, double *A)
+{
+  g_autofree double *Q = g_new (double, (gsize) n * n);
+  random_fill (r, Q, (int64_t) n * n);
+  /* Gram–Schmidt on the columns. */
+  for (int j = 0; j < n; j++)
+    for (int pass = 0; pass < 2; pass++)
+      {
+        for (int l = 0; l < j; l++)
+          {
+            double d = 0.0;
+            for (int i = 0; i < n; i++)
+              d += Q[i * n + j] * Q[i * n + l];
+            for (int i = 0; i < n; i++)
+              Q[i * n + j] -= d * Q[i * n + l];
+          }
+        double nn = 0.0;
+        for (int i = 0; i < n; i++)
+          nn += Q[i * n + j] * Q[i * n + j];
+        for (int i = 0; i < n; i++)
+          Q[i * n + j] /= sqrt (nn);
+      }
+  for (int a = 0; a < n; a++)
+    for (int b = 0; b < n; b++)
+      {
+        double v = 0.0;
+        for (int l = 0; l < n; l++)
+          v += Q[a * n + l] * lam[l] * Q[b * n + l];
+        A[a * n + b] = v;
+      }
+}
+
+/* tl_linalg_symeig_top_count against the full decomposition: the same top
+ * pairs, the count above rel·λ1 and the sums, on both of its routes
+ * (k ≤ n/6: Sturm count; more: full spectrum) and every sum branch. */
+static void
+test_symeig_count (void)
+{
+  GRand *rng = g_rand_new_with_seed (31);
+  const int n = 40;
+  double lam[40];
+  for (int pass = 0; pass < 2; pass++)
+    {
+      /* pass 0: full rank; pass 1: 7 eigenvalues at 1e-14·λ1 or below 0. */
+      for (int i = 0; i < n; i++)
+        lam[i] = 100.0 / (1 + i) + (i % 3) * 0.01;
+      int want_above = n;
+      if (pass == 1)
+        {
+          for (int i = 33; i < n; i++)
+            lam[i] = (i % 2 ? 1e-14 : -1e-13) * lam[0];
+          want_above = 33;
+        }
+      g_autofree double *A = g_new (double, (gsize) n * n);
+      sym_with_spectrum (rng, n, lam, A);
+      g_autofree double *Af = g_memdup2 (A, sizeof (double) * n * n);
+      double wf[40];
+      g_autofree double *Zf = g_new (double, (gsize) n * n);
+      g_assert_true (tl_linalg_symeig_top (n, Af, n, wf, Zf, NULL));
+      int ks[2] = { 2, 12 };   /* 6k ≤ n and 6k > n */
+      int caps[3] = { 1, n, 20 };
+      for (int ik = 0; ik < 2; ik++)
+        for (int ic = 0; ic < 3; ic++)
+          {
+            int k = ks[ik], above = -1;
+            double w[12], sum = -1.0;
+            g_autofree double *Ak = g_memdup2 (A, sizeof (double) * n * n);
+            g_autofree double *Z = g_new (double, (gsize) n * k);
+            GError *e = NULL;
+            g_assert_true (tl_linalg_symeig_top_count (n, Ak, k, w, Z, 1e-12, &above, caps[ic],
+                                                       &sum, &e));
+            g_assert_no_error (e);
+            g_assert_cmpint (above, ==, want_above);
+            tl_assert_close (w, wf, k, 1e-12 * wf[0]);
+            for (int j = 0; j < k; j++)
+              {
+                double d = 0.0;
+                for (int i = 0; i < n; i++)
+                  d += Z[i * k + j] * Zf[i * n + j];
+                g_assert_cmpfloat (fabs (fabs (d) - 1), <, 1e-10);
+              }
+            double want = 0.0;
+            for (int j = 0; j < MIN (caps[ic], want_above); j++)
+              want += lam[j] > 0 ? wf[j] : 0.0;
+            g_assert_cmpfloat (fabs (sum - want), <, 1e-12 * wf[0] * n);
+          }
+    }
+  g_rand_free (rng);
+}
+
+
+/* Lanczos top pair against LAPACK's and the spectrum it was built from;
+ * a double top eigenvalue; FALSE (LAPACK's turn) for a 1×1 matrix and for
+ * a zero matrix. */
+static void
+test_symeig_krylov (void)
+{
+  GRand *rng = g_rand_new_with_seed (5);
+  const int n = 50;
+  double lam[50];
+  g_autofree double *A = g_new (double, n * n);
+  for (int c = 0; c < 3; c++)
+    {
+      /* c = 0: well separated; 1: a 1 % gap above a slowly decaying
+       * spectrum; 2: an indefinite matrix (a negative tail). */
+      for (int i = 0; i < n; i++)
+        lam[i] = c == 0 ? 10.0 / (1 + i * i) : c == 1 ? 1.0 - 0.01 * (i > 0) - 0.001 * i
+                                               : 5.0 - i * 0.2;
+      sym_with_spectrum (rng, n, lam, A);
+      double w, z[50], wl;
+      g_autofree double *Z = g_new (double, n);
+      g_autofree double *Ac = g_memdup2 (A, sizeof (double) * n * n);
+      g_assert_true (tl_linalg_symeig_top1_krylov (n, A, &w, z));
+      g_assert_true (tl_linalg_symeig_top (n, Ac, 1, &wl, Z, NULL));
+      g_assert_cmpfloat (fabs (w - wl), <, 1e-12 * wl);
+      double d = 0.0;
+      for (int i = 0; i < n; i++)
+        d += z[i] * Z[i];
+      g_assert_cmpfloat (fabs (fabs (d) - 1), <, 1e-12);
+      g_assert_cmpfloat (fabs (w - lam[0]), <, 1e-12 * lam[0]);
+    }
+  /* A double top eigenvalue: no vector is "the" top one; like LAPACK the
+   * Krylov route may return any unit vector of that eigenspace. */
+  for (int i = 0; i < n; i++)
+    lam[i] = i < 2 ? 3.0 : 1.0 / (1 + i);
+  sym_with_spectrum (rng, n, lam, A);
+  double w, z[50];
+  if (tl_linalg_symeig_top1_krylov (n, A, &w, z))
+    {
+      g_autofree double *Ac = g_memdup2 (A, sizeof (double) * n * n);
+      double wl[2];
+      g_autofree double *Z2 = g_new (double, 2 * n);
+      g_assert_true (tl_linalg_symeig_top (n, Ac, 2, wl, Z2, NULL));
+      double p0 = 0.0, p1 = 0.0;
+      for (int i = 0; i < n; i++)
+        {
+          p0 += z[i] * Z2[i * 2];
+          p1 += z[i] * Z2[i * 2 + 1];
+        }
+      g_assert_cmpfloat (fabs (p0 * p0 + p1 * p1 - 1), <, 1e-12);
+      g_assert_cmpfloat (fabs (w - 3.0), <, 1e-12);
+    }
+  double one = 2.0, zero[4] = { 0 };
+  g_assert_false (tl_linalg_symeig_top1_krylov (1, &one, &w, z));
+  g_assert_false (tl_linalg_symeig_top1_krylov (2, zero, &w, z));
+  g_rand_free (rng);
+}
+
+/* tl_tucker_spatial_maps against B·G[k]·Dᵀ of tl_tucker_hooi: on the Gram
+ * path's fixed point (kmax 1 and all, a cap on R1), after a clamp that
+ * truncates a spatial rank (HOOI runs), truncated ranks and the direct
+ * path. Maps agree up to sign (the mode-1 signs differ by design). */
+static void
+check_maps (const double *F, const int64_t d[3], const int ranks[3], int kmax)
+{
+  GError *e = NULL;
+  g_autoptr (tl_tucker_maps) m = tl_tucker_spatial_maps (F, d, ranks, 20, kmax, &e);
+  g_assert_no_error (e);
+  g_autoptr (tl_tucker) t = tl_tucker_hooi (F, d, ranks, 20, NULL);
+  int64_t H = d[1], W = d[2], N = H * W;
+  int R1 = t->ranks[1], R2 = t->ranks[2];
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (m->ranks[i], ==, t->ranks[i]);
+  g_assert_cmpint (m->sweeps_run, ==, t->sweeps_run);
+  g_assert_cmpfloat (fabs (m->fit - t->fit), <, 1e-12);
+  int r = tl_linalg_numerical_rank (t->sigma, t->ranks[0]);
+  g_assert_cmpint (m->r, ==, r);
+  g_assert_cmpint (m->n, ==, MIN (kmax, r));
+  for (int k = 0; k < m->n; k++)
+    {
+      g_assert_cmpfloat (fabs (m->sigma[k] - t->sigma[k]), <, 1e-12 * t->sigma[0]);
+      double dot = 0.0;
+      for (int64_t h = 0; h < H; h++)
+        for (int64_t w = 0; w < W; w++)
+          {
+            double p = 0.0;
+            for (int b = 0; b < R1; b++)
+              for (int c = 0; c < R2; c++)
+                p += t->B[h * R1 + b] * t->G[((int64_t) k * R1 + b) * R2 + c] * t->D[w * R2 + c];
+            dot += p * m->P[k * N + h * W + w];
+          }
+      g_assert_cmpfloat (fabs (fabs (dot) - t->sigma[k] * t->sigma[k]), <,
+                         1e-9 * t->sigma[0] * t->sigma[0]);
+    }
+}
+
+static void
+test_tucker_maps (void)
+{
+  GRand *rng = g_rand_new_with_seed (77);
+  int64_t dg[3] = { 60, 4, 5 }, dd[3] = { 12, 6, 7 };
+  g_autofree double *F = g_new (double, 60 * 20);
+  random_fill (rng, F, 60 * 20);
+  int full[3] = { 60, 4, 5 }, cap[3] = { 7, 4, 5 }, trunc[3] = { 6, 3, 2 };
+  check_maps (F, dg, full, 1);
+  check_maps (F, dg, full, G_MAXINT);
+  check_maps (F, dg, cap, 1);
+  check_maps (F, dg, cap, G_MAXINT);
+  check_maps (F, dg, trunc, G_MAXINT);
+  check_maps (F, dd, full, 1);
+  check_maps (F, dd, trunc, G_MAXINT);
+  /* Channel rank 2 (F = a1∘S1 + a2∘S2 with S_j 2×5): the mode-3 unfolding
+   * has rank ≤ 4 < W = 5, so the clamp truncates R3 and HOOI runs. */
+  int64_t d2[3] = { 30, 2, 5 };
+  g_autofree double *F2 = g_new0 (double, 30 * 10);
+  double a[2][30], S[2][10];
+  for (int j = 0; j < 2; j++)
+    {
+      random_fill (rng, a[j], 30);
+      random_fill (rng, S[j], 10);
+    }
+  for (int c = 0; c < 30; c++)
+    for (int n = 0; n < 10; n++)
+      F2[c * 10 + n] = a[0][c] * S[0][n] + a[1][c] * S[1][n];
+  int full2[3] = { 30, 2, 5 };
+  g_autoptr (tl_tucker_maps) m2 = tl_tucker_spatial_maps (F2, d2, full2, 20, 1, NULL);
+  g_assert_cmpint (m2->ranks[0], ==, 2);
+  g_assert_cmpint (m2->ranks[2], ==, 4);
+  check_maps (F2, d2, full2, 1);
+  check_maps (F2, d2, full2, G_MAXINT);
+  /* Multilinear rank (2,2,2) plus 1e-5 noise (so XᵀX is clearly of full rank) at ranks (4,2,2): the HOSVD's
+   * B, D are already optimal, so sweep 1 changes the fit by far less than
+   * the tolerance; the maps path must then compute the HOSVD fit it had
+   * skipped, and stop after one sweep exactly as tl_tucker_hooi does. */
+  g_autofree double *F3 = g_new (double, 60 * 20);
+  double Ua[60][2], Ub[4][2], Ud[5][2], core[8];
+  random_fill (rng, &Ua[0][0], 120);
+  random_fill (rng, &Ub[0][0], 8);
+  random_fill (rng, &Ud[0][0], 10);
+  random_fill (rng, core, 8);
+  for (int c = 0; c < 60; c++)
+    for (int h = 0; h < 4; h++)
+      for (int w = 0; w < 5; w++)
+        {
+          double v = 1e-5 * g_rand_double_range (rng, -1, 1);
+          for (int i = 0; i < 8; i++)
+            v += core[i] * Ua[c][i >> 2] * Ub[h][(i >> 1) & 1] * Ud[w][i & 1];
+          F3[(c * 4 + h) * 5 + w] = v;
+        }
+  int r3[3] = { 4, 2, 2 };
+  g_autoptr (tl_tucker_maps) m3 = tl_tucker_spatial_maps (F3, dg, r3, 20, G_MAXINT, NULL);
+  g_assert_cmpint (m3->sweeps_run, ==, 1);
+  check_maps (F3, dg, r3, G_MAXINT);
+  /* The zero tensor: nothing. */
+  g_autofree double *Z = g_new0 (double, 60 * 20);
+  g_autoptr (tl_tucker_maps) mz = tl_tucker_spatial_maps (Z, dg, full, 20, 1, NULL);
+  g_assert_cmpint (mz->n, ==, 0);
+  g_assert_cmpint (mz->ranks[0], ==, 0);
+  g_rand_free (rng);
+}
+
 static void
 test_tucker_bad (void)
 {
@@ -499,6 +753,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/linalg/symeig-hand", test_symeig_hand);
+  g_test_add_func ("/linalg/symeig-count", test_symeig_count);
+  g_test_add_func ("/linalg/symeig-krylov", test_symeig_krylov);
   g_test_add_func ("/linalg/svd-hand", test_svd_hand);
   g_test_add_func ("/linalg/svd-random", test_svd_random);
   g_test_add_func ("/linalg/svd-rank-deficient", test_svd_rank_deficient);
@@ -511,6 +767,7 @@ main (int argc, char **argv)
   g_test_add_func ("/linalg/tucker-hand-2x2x2", test_tucker_hand_2x2x2);
   g_test_add_func ("/linalg/tucker-clamp", test_tucker_clamp);
   g_test_add_func ("/linalg/tucker-cholesky-basis", test_tucker_cholesky_basis);
+  g_test_add_func ("/linalg/tucker-maps", test_tucker_maps);
   g_test_add_func ("/linalg/tucker-bad", test_tucker_bad);
   return g_test_run ();
 }

@@ -33,6 +33,10 @@ sys.path.insert(0, os.path.join(ROOT, 'tests', 'data', 'saliency'))
 import ref_saliency as ref  # noqa: E402
 
 SHAPES = [(2048, 7, 7), (480, 16, 16)]
+# The targets: CPU time of the saliency maths at one thread, and the
+# speed-up over the NumPy-style rendering of the same maths.
+TARGET_MS = {(2048, 7, 7): 1.0, (480, 16, 16): 5.0}
+TARGET_SPEEDUP = 50
 ROWS = [  # label as printed by bench-saliency, NumPy-style function
     ('eigencam', lambda F, H, W: pgc_eigencam(F)),
     ('multivec-eigencam', lambda F, H, W: pgc_multivec(F)),
@@ -171,14 +175,16 @@ def main():
              'features (`ref_saliency.structured_features`). NumPy-style = full SVD of the centred',
              'unfolding as pytorch-grad-cam (EigenCAM, Multivec; float32, as it gets the activations)',
              'and HOOI with thin SVDs of the unfoldings as TensorLy (TSM, MTSM; double, same stop rule',
-             'and sweep count as tensorlens). Made by `tests/saliency/bench/bench_saliency.py BUILD --write`',
-             'on %s, load average %s while it ran: other jobs shared the 2 cores, so' % (
-                 time.strftime('%Y-%m-%d'), ' '.join('%.1f' % x for x in os.getloadavg())),
+             'and sweep count as tensorlens). Made by `tests/saliency/bench/bench_saliency.py BUILD',
+             '--repeat %d --write` on %s, load average %s at the start: other jobs shared the 2 cores, so' % (
+                 a.repeat, time.strftime('%Y-%m-%d'), ' '.join('%.1f' % x for x in os.getloadavg())),
              'wall times are pessimistic; CPU time (of the one computing thread) is the steadier',
-             'figure and the speed-up is computed from it.', '',
+             'figure and the speed-up is computed from it. Targets: CPU time ≤ 1 ms at 2048×7×7',
+             'and ≤ 5 ms at 480×16×16, and ≥ %d× the NumPy-style CPU time.' % TARGET_SPEEDUP, '',
              '| features | method | tensorlens wall / CPU (ms) | NumPy-style wall / CPU (ms) '
-             '| speed-up (CPU) | ranks / sweeps |',
-             '|---|---|---:|---:|---:|---|']
+             '| speed-up (CPU) | time target | ≥ %d× | ranks / sweeps |' % TARGET_SPEEDUP,
+             '|---|---|---:|---:|---:|:-:|:-:|---|']
+    met = {'time': [0, 0], 'speed': [0, 0]}
     with tempfile.TemporaryDirectory() as tmp:
         for C, H, W in SHAPES:
             F = ref.structured_features(rng, C, H, W, 4, 0.3)
@@ -189,10 +195,19 @@ def main():
                 reps = max(3, min(a.repeat, 15))
                 pw, pc = median_time(lambda: fn(F, H, W), reps)
                 cw, cc, extra = ct[label]
-                lines.append('| %dx%dx%d | %s | %.3f / %.3f | %.1f / %.1f | %.0f× | %s |' % (
-                    C, H, W, label, cw, cc, pw, pc, pc / cc, extra or '–'))
+                t_ok = cc <= TARGET_MS[(C, H, W)]
+                s_ok = pc / cc >= TARGET_SPEEDUP
+                for key, ok in (('time', t_ok), ('speed', s_ok)):
+                    met[key][0] += ok
+                    met[key][1] += 1
+                lines.append('| %dx%dx%d | %s | %.3f / %.3f | %.1f / %.1f | %.0f× | %s | %s | %s |' % (
+                    C, H, W, label, cw, cc, pw, pc, pc / cc, 'met' if t_ok else '**not met**',
+                    'met' if s_ok else '**not met**', extra or '–'))
                 print(lines[-1], flush=True)
-    lines.append('')
+    lines += ['', 'Time target met in %d of %d rows, speed-up target in %d of %d (load average %s'
+              ' at the end of the run).' % (
+                  met['time'][0], met['time'][1], met['speed'][0], met['speed'][1],
+                  ' '.join('%.1f' % x for x in os.getloadavg())), '']
     text = '\n'.join(lines)
     if a.write:
         doc = os.path.join(ROOT, 'docs', 'benchmarks.md')
