@@ -5,7 +5,8 @@ directory with /usr/bin/python3 (NumPy, scikit-learn).
   gmm_{2d,5d,hard}.npy      synthetic 3-component mixtures (float32)
   gmm_{2d,5d,hard}_ref.txt  their true weights and means, and scikit-learn's
                          GaussianMixture(n_components=3, covariance_type='full')
-                         mean log-likelihood and fitted weights/means
+                         mean log-likelihood and fitted weights/means, and
+                         KMeans(3, n_init=1) centres (rows sorted) and inertia
   gmm_sample_ref.npy     samples of a fixed 2-component 3-D mixture drawn
                          with ref_sampler.Rng exactly as tl_gmm_sample draws
 """
@@ -13,6 +14,7 @@ import math
 import sys
 
 import numpy as np
+from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from ref_sampler import Rng
@@ -43,6 +45,10 @@ def write_ref(name, X, w, means):
         f.write("sklearn_score %.17g\n" % gm.score(X.astype(np.float64)))
         f.write("sklearn_weights %s\n" % " ".join("%.17g" % v for v in gm.weights_[order]))
         f.write("sklearn_means %s\n" % " ".join("%.17g" % v for v in gm.means_[order].ravel()))
+        km = KMeans(n_clusters=3, n_init=1, random_state=0).fit(X.astype(np.float64))
+        c = km.cluster_centers_[np.lexsort(km.cluster_centers_.T[::-1])]   # rows sorted
+        f.write("sklearn_kmeans_centres %s\n" % " ".join("%.17g" % v for v in c.ravel()))
+        f.write("sklearn_kmeans_inertia %.17g\n" % km.inertia_)
 
 
 def gmm_sample(weights, means, covs, seed, count):
