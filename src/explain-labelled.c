@@ -32,6 +32,12 @@ tl_labelled_method_name (tl_labelled_method m)
 gboolean
 tl_labelled_method_lookup (const char *name, tl_labelled_method *m)
 {
+  /* tl_explain's name for Grad-CAM++ */
+  if (g_strcmp0 (name, "gradcam-plus-plus") == 0)
+    {
+      *m = TL_LABELLED_GRADCAMPP;
+      return TRUE;
+    }
   for (unsigned i = 0; name && i < G_N_ELEMENTS (method_names); i++)
     if (strcmp (name, method_names[i]) == 0)
       {

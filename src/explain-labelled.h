@@ -1,6 +1,8 @@
 /* The label-dependent baselines on an image (methods.md "Label-dependent
- * baselines"): Grad-CAM, Grad-CAM++ and Score-CAM through a model, beside
- * tl_explain's label-free methods and returning the same tl_explanation,
+ * baselines"): Grad-CAM, Grad-CAM++ and Score-CAM through a model, for
+ * every task, beside tl_explain (which does Grad-CAM and Grad-CAM++ for
+ * classifiers and detectors with a card, and is what the front ends use
+ * there) and returning the same tl_explanation,
  * so that tl_explanation_full_map / _render take the map back onto the
  * image exactly as for EigenCAM or TSM.
  *
@@ -53,7 +55,8 @@ tl_labelled_params tl_labelled_default_params (void);
 
 /* "gradcam" | "gradcam++" | "scorecam". */
 const char *tl_labelled_method_name (tl_labelled_method m);
-/* FALSE without touching error if name is not one of them. */
+/* Those names and "gradcam-plus-plus" (tl_explain's); FALSE without
+ * touching error if name is none of them. */
 gboolean    tl_labelled_method_lookup (const char *name, tl_labelled_method *m);
 
 /* The map of img (1..4 channels) through model. report may be NULL. */

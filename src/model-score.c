@@ -159,9 +159,11 @@ tl_model_score_top1 (tl_model *model, const tl_tensor *out)
   double best_s = -INFINITY;
   for (int64_t c = 0; c < classes; c++)
     {
-      double s = 0;
+      /* a class's score: its logit, or for detectors the peak of its heat
+       * map (the strongest detection, as tl_explain picks it) */
+      double s = -INFINITY;
       for (int64_t i = 0; i < plane; i++)
-        s += row[c * plane + i];
+        s = fmax (s, row[c * plane + i]);
       if (s > best_s)
         best_s = s, best = (int) c;
     }

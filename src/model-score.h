@@ -43,7 +43,8 @@ gboolean tl_model_score_output (tl_model *model, const tl_tensor *out, int n,
                                 const tl_model_score *spec, double *scores, GError **error);
 
 /* The top-1 target of a batch-1 output: the class with the largest logit
- * (classifier) or heat-map sum (detector); ties go to the lower index.
+ * (classifier) or heat-map peak (detector: the strongest detection, as
+ * tl_explain chooses it); ties go to the lower index.
  * Embeddings have none: -1. */
 int tl_model_score_top1 (tl_model *model, const tl_tensor *out);
 

@@ -152,7 +152,19 @@ input_map (tl_model *model, const tl_image *img, eval_method *m, int target, int
            GError **error)
 {
   g_autoptr (tl_explanation) ex = NULL;
-  if (m->labelled)
+  const tl_card *card = tl_model_card (model);
+  /* as the saliency command: Grad-CAM(++) on a class score through
+   * tl_explain, Score-CAM and embeddings through tl_explain_labelled */
+  if (m->labelled && m->lmethod != TL_LABELLED_SCORECAM && card
+      && (card->score_kind == TL_SCORE_LOGIT || card->score_kind == TL_SCORE_HEATMAP_SUM))
+    {
+      tl_explain_params ep = tl_explain_default_params ();
+      ep.kind = m->lmethod == TL_LABELLED_GRADCAM ? TL_EXPLAIN_GRADCAM
+                                                  : TL_EXPLAIN_GRADCAM_PLUS_PLUS;
+      ep.saliency.target = target;
+      ex = tl_explain_image (model, img, &ep, NULL, NULL, NULL, error);
+    }
+  else if (m->labelled)
     {
       tl_labelled_params lp = tl_labelled_default_params ();
       lp.method = m->lmethod;
@@ -161,9 +173,9 @@ input_map (tl_model *model, const tl_image *img, eval_method *m, int target, int
     }
   else
     {
-      tl_saliency_params sp = tl_saliency_default_params ();
-      sp.method = m->method;
-      ex = tl_explain_image (model, img, &sp, NULL, NULL, NULL, error);
+      tl_explain_params ep = tl_explain_default_params ();
+      ep.saliency.method = m->method;
+      ex = tl_explain_image (model, img, &ep, NULL, NULL, NULL, error);
     }
   if (!ex)
     return NULL;

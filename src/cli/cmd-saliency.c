@@ -262,10 +262,39 @@ run_image (const opts *o, const char *model_name, const char *image_path, gboole
   if (o->reference && !(ref = tl_image_load (o->reference, &error)))
     return tl_cli_fail (error);
 
+  const tl_card *card = tl_model_card (model);
+  if (ref && tl_model_task (model) != TL_TASK_EMBEDDING)
+    {
+      g_set_error (&error, TL_ERROR, TL_ERROR_INVALID,
+                   "--reference: model '%s' is a %s; a reference image is for embeddings",
+                   tl_model_name (model), tl_task_name (tl_model_task (model)));
+      return tl_cli_fail (error);
+    }
+  /* Grad-CAM(++) on a class score goes through tl_explain, the pipeline the
+   * GEGL op and the plug-in share; Score-CAM and embeddings through
+   * tl_explain_labelled. */
+  gboolean via_explain = !labelled
+                         || (lmethod != TL_LABELLED_SCORECAM && card
+                             && (card->score_kind == TL_SCORE_LOGIT
+                                 || card->score_kind == TL_SCORE_HEATMAP_SUM));
   progress_state ps = { isatty (STDERR_FILENO), FALSE };
   g_autoptr (tl_explanation) ex = NULL;
-  tl_labelled_report lrep = { 0 };
-  if (labelled)
+  tl_labelled_report lrep = { .target = -1 };
+  if (via_explain)
+    {
+      tl_explain_params ep = tl_explain_default_params ();
+      ep.saliency = *p;
+      if (labelled)
+        ep.kind = lmethod == TL_LABELLED_GRADCAM ? TL_EXPLAIN_GRADCAM
+                                                 : TL_EXPLAIN_GRADCAM_PLUS_PLUS;
+      ex = tl_explain_image (model, img, &ep, NULL, on_progress, &ps, &error);
+      if (ex)
+        {
+          lrep.target = ex->target;
+          memcpy (lrep.shape, ex->report.shape, sizeof lrep.shape);
+        }
+    }
+  else
     {
       tl_labelled_params lp = tl_labelled_default_params ();
       lp.method = lmethod;
@@ -277,8 +306,6 @@ run_image (const opts *o, const char *model_name, const char *image_path, gboole
       lp.reference = ref;
       ex = tl_explain_labelled (model, img, &lp, &lrep, on_progress, &ps, &error);
     }
-  else
-    ex = tl_explain_image (model, img, p, NULL, on_progress, &ps, &error);
   progress_end (&ps);
   if (!ex)
     {
@@ -301,15 +328,17 @@ run_image (const opts *o, const char *model_name, const char *image_path, gboole
               img->width, img->height, ex->layer);
       if (labelled)
         {
-          const tl_card *card = tl_model_card (model);
-          printf ("method: %s\nfeatures: %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "x%"
-                  G_GINT64_FORMAT "\n", tl_labelled_method_name (lmethod),
-                  (gint64) lrep.shape[0], (gint64) lrep.shape[1], (gint64) lrep.shape[2]);
+          printf ("method: %s\n", tl_labelled_method_name (lmethod));
+          if (lrep.shape[0] > 0)
+            printf ("features: %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                    "\n", (gint64) lrep.shape[0], (gint64) lrep.shape[1],
+                    (gint64) lrep.shape[2]);
           if (lrep.target >= 0)
             printf ("target: %d%s%s\n", lrep.target,
                     card && lrep.target < card->n_labels ? " " : "",
                     card && lrep.target < card->n_labels ? card->labels[lrep.target] : "");
-          printf ("score: %.9g\n", lrep.score);
+          if (!via_explain)
+            printf ("score: %.9g\n", lrep.score);
           if (lmethod == TL_LABELLED_SCORECAM)
             printf ("channels: %d\n", lrep.channels);
         }

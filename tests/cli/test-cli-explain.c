@@ -89,7 +89,14 @@ test_cli_equals_library (gconstpointer data)
   g_assert_no_error (err);
   g_autoptr (tl_explanation) ex = NULL;
   tl_labelled_method lm;
-  if (tl_labelled_method_lookup (c->method, &lm))
+  if (tl_labelled_method_lookup (c->method, &lm) && lm != TL_LABELLED_SCORECAM)
+    {
+      /* Grad-CAM(++) on classifiers and detectors: tl_explain's */
+      tl_explain_params p = tl_explain_default_params ();
+      p.kind = lm == TL_LABELLED_GRADCAM ? TL_EXPLAIN_GRADCAM : TL_EXPLAIN_GRADCAM_PLUS_PLUS;
+      ex = tl_explain_image (model, img, &p, NULL, NULL, NULL, &err);
+    }
+  else if (tl_labelled_method_lookup (c->method, &lm))
     {
       tl_labelled_params lp = tl_labelled_default_params ();
       lp.method = lm;
@@ -97,10 +104,10 @@ test_cli_equals_library (gconstpointer data)
     }
   else
     {
-      tl_saliency_params p = tl_saliency_default_params ();
-      g_assert_true (tl_saliency_method_from_name (c->method, &p.method, NULL));
+      tl_explain_params p = tl_explain_default_params ();
+      g_assert_true (tl_saliency_method_from_name (c->method, &p.saliency.method, NULL));
       if (c->extra && strstr (c->extra, "--ranks 6,5,6"))
-        p.ranks[0] = 6, p.ranks[1] = 5, p.ranks[2] = 6;
+        p.saliency.ranks[0] = 6, p.saliency.ranks[1] = 5, p.saliency.ranks[2] = 6;
       ex = tl_explain_image (model, img, &p, NULL, NULL, NULL, &err);
     }
   g_assert_no_error (err);

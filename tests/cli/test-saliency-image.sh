@@ -45,7 +45,7 @@ for m in tinycls tinydet tinyemb; do
   done
 done
 # the target and score the reference used (ref-targets.json)
-check "top-1 target and score of the classifier" sh -c "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method gradcam --print-params -o '$tmp/p.npy' | grep -q '^target: 0 a$' && '$tl' saliency '$data/tinycls.json' '$data/photo.png' --method gradcam --print-params -o '$tmp/p.npy' | grep -q '^score: 0.2539254'"
+check "top-1 target and score of the classifier" sh -c "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method gradcam --print-params -o '$tmp/p.npy' | grep -q '^target: 0 a$' && '$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam --print-params -o '$tmp/p.npy' | grep -q '^score: 0.2539254'"
 check "top-1 channel and heat-map sum of the detector" sh -c "'$tl' saliency '$data/tinydet.json' '$data/photo.png' --method scorecam --print-params -o '$tmp/p.npy' | grep -q '^target: 1 q$' && '$tl' saliency '$data/tinydet.json' '$data/photo.png' --method scorecam --print-params -o '$tmp/p.npy' | grep -q '^score: 36.948'"
 check "Score-CAM batch size does not change the map" sh -c "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam --batch 5 -o '$tmp/b5.npy' && '$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam --batch 1 -o '$tmp/b1.npy' && cmp -s '$tmp/b5.npy' '$tmp/b1.npy'"
 check "Score-CAM --channels 4 reports 4 channels" sh -c "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam --channels 4 --print-params -o '$tmp/c4.npy' | grep -q '^channels: 4$'"
@@ -112,7 +112,10 @@ expect_fail "unreadable image" 1 "nope.png" "$data/tinycls.json" "$tmp/nope.png"
 printf 'not an image' >"$tmp/bad.png"
 expect_fail "corrupt image" 1 "bad.png" "$data/tinycls.json" "$tmp/bad.png" -o "$tmp/x.npy"
 expect_fail "wrong method" 1 "unknown saliency method 'gradcan'" "$data/tinycls.json" "$data/photo.png" --method gradcan -o "$tmp/x.npy"
-expect_fail "target out of range" 1 "target class 7 is out of range (the model has 5 classes)" "$data/tinycls.json" "$data/photo.png" --method gradcam --target 7 -o "$tmp/x.npy"
+expect_fail "target out of range (Grad-CAM)" 1 "target 7 is out of range" "$data/tinycls.json" "$data/photo.png" --method gradcam --target 7 -o "$tmp/x.npy"
+expect_fail "target out of range (Score-CAM)" 1 "target class 7 is out of range (the model has 5 classes)" "$data/tinycls.json" "$data/photo.png" --method scorecam --target 7 -o "$tmp/x.npy"
+expect_fail "reference with a classifier" 1 "a reference image is for embeddings" "$data/tinycls.json" "$data/photo.png" --method scorecam --reference "$data/ref.png" -o "$tmp/x.npy"
+check "gradcam-plus-plus is Grad-CAM++" sh -c "'$tl' saliency '$data/tinydet.json' '$data/photo.png' --method gradcam-plus-plus -o '$tmp/pp.npy' && cmp -s '$tmp/pp.npy' '$tmp/tinydet-gradcam++.npy'"
 expect_fail "detector channel out of range" 1 "has no channel 3" "$data/tinydet.json" "$data/photo.png" --method scorecam --target 3 -o "$tmp/x.npy"
 expect_fail "Grad-CAM on an embedding without a reference" 1 "needs a reference image" "$data/tinyemb.json" "$data/photo.png" --method gradcam -o "$tmp/x.npy"
 expect_fail "output name" 1 "the name must end in .png" "$data/tinycls.json" "$data/photo.png" -o "$tmp/x.jpg"

@@ -184,7 +184,7 @@ for name, Net, task, out_name, seed in [('tinycls', Cls, 'classifier', 'logits',
         score = lambda o: o[0, target]
         card(name, task, layer, out_name, ['a', 'b', 'c', 'd', 'e'], {'kind': 'logit', 'tensor': out_name})
     elif task == 'detector':
-        target = int(clean[0].sum(dim=(1, 2)).argmax())
+        target = int(clean[0].amax(dim=(1, 2)).argmax())   # the strongest detection
         score = lambda o: o[0, target].sum()
         card(name, task, layer, out_name, ['p', 'q', 'r'], {'kind': 'heatmap_sum', 'tensor': out_name})
     else:
