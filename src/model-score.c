@@ -219,8 +219,6 @@ tl_model_batch_new (tl_model *model, int batch, GError **error)
   const tl_card *card = tl_model_card (model);
   const char *onnx = card ? card->model : tl_model_path (model);
   const tl_net_tensor_info *in = tl_net_input (net1, 0);
-  int64_t shape[1][TL_MAX_DIMS] = { { batch, in->shape[1], in->shape[2], in->shape[3] } };
-  int ndim = 4;
   g_autoptr (tl_model_batch) b = g_new0 (tl_model_batch, 1);
   b->model = tl_model_ref (model);
   b->batch = batch;
@@ -228,9 +226,19 @@ tl_model_batch_new (tl_model *model, int batch, GError **error)
   b->H = in->shape[2];
   b->W = in->shape[3];
   b->tensor = g_strdup (tensor);
-  b->net = batch == 1 ? NULL : tl_net_load_with_shapes (onnx, 1, &ndim, shape, error);
-  if (batch > 1 && !b->net)
-    return NULL;
+  if (batch > 1)
+    {
+      /* Some graphs cannot be re-batched (e.g. a Resize with explicit sizes
+       * that fix N = 1, as centernet's): then run one input at a time
+       * through the model's own network. Same scores, more passes. */
+      GError *local = NULL;
+      b->net = tl_net_load_batch (onnx, batch, &local);
+      if (!b->net)
+        {
+          g_clear_error (&local);
+          b->batch = batch = 1;
+        }
+    }
   b->x = g_try_new (float, (size_t) batch * b->C * b->H * b->W);
   if (!b->x)
     {

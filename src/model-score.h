@@ -48,7 +48,10 @@ gboolean tl_model_score_output (tl_model *model, const tl_tensor *out, int n,
  * Embeddings have none: -1. */
 int tl_model_score_top1 (tl_model *model, const tl_tensor *out);
 
-/* A second copy of the model's network, loaded for `batch` inputs per run. */
+/* A second copy of the model's network, loaded for `batch` inputs per run;
+ * a graph the engine cannot load at another batch size (tl_net_load_batch
+ * fails) is run one input at a time through the model's own network
+ * instead (tl_model_batch_size then says 1). */
 typedef struct tl_model_batch tl_model_batch;
 
 tl_model_batch *tl_model_batch_new (tl_model *model, int batch, GError **error);

@@ -48,6 +48,9 @@ done
 check "top-1 target and score of the classifier" sh -c "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method gradcam --print-params -o '$tmp/p.npy' | grep -q '^target: 0 a$' && '$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam --print-params -o '$tmp/p.npy' | grep -q '^score: 0.2539254'"
 check "top-1 channel and heat-map sum of the detector" sh -c "'$tl' saliency '$data/tinydet.json' '$data/photo.png' --method scorecam --print-params -o '$tmp/p.npy' | grep -q '^target: 1 q$' && '$tl' saliency '$data/tinydet.json' '$data/photo.png' --method scorecam --print-params -o '$tmp/p.npy' | grep -q '^score: 36.948'"
 check "Score-CAM batch size does not change the map" sh -c "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam --batch 5 -o '$tmp/b5.npy' && '$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam --batch 1 -o '$tmp/b1.npy' && cmp -s '$tmp/b5.npy' '$tmp/b1.npy'"
+# centernet's graph cannot be re-batched (a Resize with explicit sizes): one input per pass
+photo=${TL_SOURCE_ROOT:-.}/models/photos/coffee.jpg
+check "Score-CAM on centernet (not re-batchable) gives the same map at --batch 4 and 1" sh -c "'$tl' saliency centernet '$photo' --method scorecam --channels 3 --batch 4 -o '$tmp/cb4.npy' && '$tl' saliency centernet '$photo' --method scorecam --channels 3 --batch 1 -o '$tmp/cb1.npy' && cmp -s '$tmp/cb4.npy' '$tmp/cb1.npy'"
 check "Score-CAM --channels 4 reports 4 channels" sh -c "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam --channels 4 --print-params -o '$tmp/c4.npy' | grep -q '^channels: 4$'"
 check "--target 3 explains another class" sh -c "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method gradcam --target 3 --print-params -o '$tmp/t3.npy' | grep -q '^target: 3 d$' && ! cmp -s '$tmp/t3.npy' '$tmp/tinycls-gradcam.npy'"
 
