@@ -189,8 +189,9 @@ CARDS = {
         "attribution": "Trained by tensorlens on Fashion-MNIST (Xiao, Rasul, Vollgraf 2017, Zalando Research).",
         "notes": [
             "RAE protocol: 28x28 images zero-padded by 2 px to 32x32, pixel/255 in [0,1].",
-            "Encoder conv4x4/s2 x3 (32, 64, 128) + ReLU -> linear 16. Decoder linear 2048 + ReLU -> "
-            "(nearest x2 upsample, conv3x3) x3 with ReLU, sigmoid output in [0,1].",
+            "Encoder conv4x4/s2 x3 (16, 32, 64 channels) + ReLU -> linear 16. Decoder linear 1024 + "
+            "ReLU -> (nearest x2 upsample, conv3x3) x3 (32, 16, 1 channels), ReLU between, sigmoid "
+            "output in [0,1]. Deliberately small: trained for 4 epochs on a crowded 2-core machine.",
             "Latent bank: the encoded training set in file order, 60000x16 float32.",
             "FID features: crop the decoded 32x32 image to its central 28x28 (feature_crop = "
             "x,y,w,h), then the classifier's 128-d 'features' output.",

@@ -83,15 +83,11 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
 
   /* every model the library finds, except autoencoders (nothing to explain) */
   g_auto (GStrv) all = tl_model_list (-1);
+  g_auto (GStrv) aes = tl_model_list (TL_TASK_AUTOENCODER);
   GPtrArray *names = g_ptr_array_new ();
   for (char **n = all; *n; n++)
-    {
-      g_autoptr (GError) err = NULL;
-      g_autofree char *p = tl_model_find (*n, NULL);
-      g_autoptr (tl_card) c = p ? tl_card_load (p, &err) : NULL;
-      if (c && c->task != TL_TASK_AUTOENCODER)
-        g_ptr_array_add (names, *n);
-    }
+    if (!g_strv_contains ((const char *const *) aes, *n))
+      g_ptr_array_add (names, *n);
   g_ptr_array_add (names, NULL);
   GtkWidget *model = choice_combo ((const char *const *) names->pdata, v->model, TRUE);
   g_ptr_array_free (names, TRUE);

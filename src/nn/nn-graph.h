@@ -80,6 +80,7 @@ struct tl_net {
   int        n_infos;
   char      *default_layer;
   GPtrArray *pool;       /* free activation buffers kept between runs */
+  size_t     pool_bytes; /* bytes of every activation buffer the net allocated */
 };
 
 /* How an op takes part in the runtime. */

@@ -80,6 +80,7 @@ buf_get (tl_net *net, size_t n)
     }
   b->cap = n;
   b->refs = 1;
+  net->pool_bytes += n * sizeof (float);
   return b;
 }
 

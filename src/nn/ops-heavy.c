@@ -691,6 +691,8 @@ resize_infer (tl_net *net, tl_node *node, GError **error)
   p->rp.nearest = nms[i].m;
   if (tl_node_attr (node, "axes"))
     return tl_node_fail (error, node, "the axes attribute is not supported");
+  if (tl_node_attr_int (node, "antialias", 0) != 0)
+    return tl_node_fail (error, node, "antialias is not supported");
   if (strcmp (tl_node_attr_str (node, "keep_aspect_ratio_policy", "stretch"), "stretch") != 0)
     return tl_node_fail (error, node, "keep_aspect_ratio_policy is not supported");
   if (tl_node_has_input (node, 2) && IN (node, 2)->numel > 0)

@@ -221,10 +221,26 @@ check_batch (gconstpointer data)
   g_assert_cmpint (tl_tensor_numel (y2), ==, 2 * k);
   g_assert_cmpfloat (rel_l2 (y2->data + k, y1->data, k), <=, 1e-6);
   g_assert_cmpfloat (rel_l2 (y2->data, y1->data, k), >, 1e-3);  /* sample 0 differs */
+  /* buffers are reused after their last reader: what the net allocated in
+   * total stays close to the planner's peak (best-fit reuse wastes a little),
+   * far below the sum of all activations */
+  size_t peak = tl_net_peak_memory (n1, NULL, 0);
+  size_t all = 0;
+  for (int i = 0; i < tl_net_n_tensors (n1); i++)
+    all += (size_t) tl_shape_numel (tl_net_tensor (n1, i)->ndim, tl_net_tensor (n1, i)->shape) * 4;
+  g_test_message ("allocated %zu bytes, planned peak %zu, all activations %zu", n1->pool_bytes,
+                  peak, all);
+  g_assert_cmpuint (n1->pool_bytes, <=, peak + peak / 2);
+  g_assert_cmpuint (n1->pool_bytes, <, all / 2);
   /* a second run on the same net reuses pooled buffers: same answer */
   tl_net_result *r3 = tl_net_run (n1, (const tl_tensor *const *) &x1, 1, NULL, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpfloat (rel_l2 (tl_net_result_output (r3, 0)->data, y1->data, k), ==, 0.0);
+  size_t before = n1->pool_bytes;
+  tl_net_result_free (r3);
+  r3 = tl_net_run (n1, (const tl_tensor *const *) &x1, 1, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n1->pool_bytes, <=, before + 64);  /* nothing new but the output */
   tl_net_result_free (r1);
   tl_net_result_free (r2);
   tl_net_result_free (r3);
