@@ -7,6 +7,9 @@
 #include "explain.h"
 
 #include "error.h"
+#include "gradcam.h"
+#include "resize.h"
+#include "scorecam.h"
 #include "npy.h"
 #include "tl-test.h"
 
@@ -137,6 +140,114 @@ test_cli_equals_library (gconstpointer data)
       g_error ("overlay sample %zu: %g vs %g", i, got->data[i], want->data[i]);
 }
 
+/* tl_explain_labelled against the pieces: engine forward + backward of the
+ * cosine to the reference's embedding, tl_gradcam_map / tl_gradcampp_map,
+ * and for Score-CAM tl_scorecam_masks + the engine's scores of x ⊙ M_k +
+ * tl_scorecam_map: the saliency module's own maths on the engine's
+ * tensors. The images are at the input size, so no resize is involved. */
+static tl_tensor *
+input_of (tl_model *m, const char *rel, gboolean normalise)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *path = tl_test_data (rel);
+  g_autoptr (tl_image) img = tl_image_load (path, &err);
+  g_assert_no_error (err);
+  tl_tensor *x = tl_model_pixels (m, img, NULL, &err);
+  g_assert_no_error (err);
+  if (normalise)
+    g_assert_true (tl_preprocess_normalize (tl_model_preprocess (m), x->data, 1, NULL));
+  return x;
+}
+
+static gboolean
+up1 (const float *src, int sw, int sh, float *dst, int dw, int dh, void *user, GError **error)
+{
+  (void) user;
+  return tl_resample (src, sw, sh, 1, dst, dw, dh, TL_RESAMPLE_HALF_PIXEL, error);
+}
+
+static void
+test_labelled_pieces (gconstpointer data)
+{
+  tl_labelled_method method = GPOINTER_TO_INT (data);
+  g_autoptr (GError) err = NULL;
+  g_autofree char *card = tl_test_data ("cli/tinyemb.json");
+  g_autoptr (tl_model) m = tl_model_load (card, &err);
+  g_assert_no_error (err);
+  tl_net *net = tl_model_net (m, NULL);
+  const char *layer = tl_model_default_layer (m), *out = "embedding";
+  g_autoptr (tl_tensor) x = input_of (m, "cli/photo.png", TRUE);
+  g_autoptr (tl_tensor) xr = input_of (m, "cli/ref.png", TRUE);
+  const char *taps[2] = { layer, out };
+  tl_net_result *rr = tl_net_run1 (net, xr, taps + 1, 1, 0, &err);
+  g_assert_no_error (err);
+  float v[10];
+  g_assert_cmpint (tl_tensor_numel (tl_net_result_get (rr, out)), ==, 10);
+  tl_tensor_gather (tl_net_result_get (rr, out), v);
+  tl_net_result_free (rr);
+  tl_net_result *r = tl_net_run1 (net, x, taps, 2, TL_NET_RUN_BACKWARD, &err);
+  g_assert_no_error (err);
+  const tl_tensor *F = tl_net_result_get (r, layer);
+  g_autoptr (tl_tensor) want = NULL;
+  if (method == TL_LABELLED_SCORECAM)
+    {
+      /* Score-CAM compares with the image's own embedding */
+      float v0[10];
+      tl_tensor_gather (tl_net_result_get (r, out), v0);
+      int C = (int) F->shape[1], ch[64];
+      g_assert_cmpint (tl_scorecam_select_channels (F, 0, ch, &err), ==, C);
+      g_autoptr (tl_tensor) px = input_of (m, "cli/photo.png", FALSE);
+      g_autofree float *masks = g_new (float, (size_t) C * 32 * 32);
+      g_assert_true (tl_scorecam_masks (F, ch, C, 32, 32, up1, NULL, masks, &err));
+      double y[64];
+      for (int k = 0; k < C; k++)
+        {
+          g_autoptr (tl_tensor) xk = tl_tensor_copy (px, NULL);
+          for (int i = 0; i < 3 * 32 * 32; i++)
+            xk->data[i] *= masks[k * 1024 + i % 1024];
+          tl_preprocess_normalize (tl_model_preprocess (m), xk->data, 1, NULL);
+          tl_net_result *rk = tl_net_run1 (net, xk, taps + 1, 1, 0, &err);
+          g_assert_no_error (err);
+          float e[10];
+          tl_tensor_gather (tl_net_result_get (rk, out), e);
+          double ab = 0, aa = 0, bb = 0;
+          for (int i = 0; i < 10; i++)
+            ab += (double) e[i] * v0[i], aa += (double) e[i] * e[i], bb += (double) v0[i] * v0[i];
+          y[k] = ab / (sqrt (aa) * sqrt (bb));
+          tl_net_result_free (rk);
+        }
+      g_assert_true (tl_scorecam_map (F, ch, y, C, &want, NULL, &err));
+    }
+  else
+    {
+      g_autoptr (tl_tensor) dF = tl_net_result_grad_cosine (r, layer, out, v, 10, NULL, &err);
+      g_assert_no_error (err);
+      if (method == TL_LABELLED_GRADCAM)
+        g_assert_true (tl_gradcam_map (F, dF, &want, NULL, &err));
+      else
+        g_assert_true (tl_gradcampp_map (F, dF, &want, NULL, &err));
+    }
+  g_assert_no_error (err);
+  tl_net_result_free (r);
+
+  g_autofree char *img_path = tl_test_data ("cli/photo.png");
+  g_autofree char *ref_path = tl_test_data ("cli/ref.png");
+  g_autoptr (tl_image) img = tl_image_load (img_path, NULL);
+  g_autoptr (tl_image) ref = tl_image_load (ref_path, NULL);
+  tl_labelled_params lp = tl_labelled_default_params ();
+  lp.method = method;
+  lp.reference = method == TL_LABELLED_SCORECAM ? NULL : ref;
+  lp.batch = 5;   /* a short last batch */
+  g_autoptr (tl_explanation) ex = tl_explain_labelled (m, img, &lp, NULL, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (tl_tensor_numel (ex->map), ==, tl_tensor_numel (want));
+  float mx = 0;
+  for (int64_t i = 0; i < tl_tensor_numel (want); i++)
+    mx = fmaxf (mx, want->data[i]);
+  g_assert_cmpfloat (mx, ==, 1.0f);
+  tl_assert_close (ex->map->data, want->data, tl_tensor_numel (want), 1e-6);
+}
+
 static const cli_case cases[] = {
   { "cli/tinycls.json", "cli/wide.png", "eigencam", NULL },
   { "cli/tinycls.json", "cli/wide.png", "multivec-eigencam", NULL },
@@ -163,6 +274,12 @@ main (int argc, char **argv)
                                                cases[i].method);
       g_test_add_data_func (path, &cases[i], test_cli_equals_library);
     }
+  g_test_add_data_func ("/labelled/pieces/gradcam", GINT_TO_POINTER (TL_LABELLED_GRADCAM),
+                        test_labelled_pieces);
+  g_test_add_data_func ("/labelled/pieces/gradcam++", GINT_TO_POINTER (TL_LABELLED_GRADCAMPP),
+                        test_labelled_pieces);
+  g_test_add_data_func ("/labelled/pieces/scorecam", GINT_TO_POINTER (TL_LABELLED_SCORECAM),
+                        test_labelled_pieces);
   int rc = g_test_run ();
   g_autofree char *m = g_build_filename (tmpdir, "map.npy", NULL);
   g_autofree char *o = g_build_filename (tmpdir, "overlay.png", NULL);
