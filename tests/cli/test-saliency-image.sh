@@ -105,6 +105,15 @@ else
   skip "numpy not installed"; skip "numpy not installed"
 fi
 
+# a progress line when stderr is a terminal (script(1) gives it one)
+if command -v script >/dev/null 2>&1; then
+  script -qc "'$tl' saliency '$data/tinycls.json' '$data/photo.png' --method scorecam -o '$tmp/tty.npy'" /dev/null >"$tmp/tty" 2>&1
+  if grep -q "100% done" "$tmp/tty" && grep -q "scoring masked inputs" "$tmp/tty"; then ok "progress line on a terminal"
+  else nok "progress line on a terminal"; sed 's/^/# /' "$tmp/tty"; fi
+else
+  skip "script(1) not installed"
+fi
+
 # -- errors: exit status 1 and a message naming the problem
 expect_fail "missing model" 1 "model 'no-such-model': no no-such-model.json" no-such-model "$data/photo.png" -o "$tmp/x.npy"
 expect_fail "missing model file" 1 "nope.onnx': no such file" "$tmp/nope.onnx" "$data/photo.png" -o "$tmp/x.npy"
