@@ -52,8 +52,9 @@ property_string (model, "Model", "centernet")
 property_string (layer, "Layer", "")
   description ("Name of the feature tensor to explain; empty = the model's default target layer")
 
+/* default = tl_saliency_default_params ().method (a test checks it) */
 property_enum (method, "Method", TensorlensSaliencyMethod, tensorlens_saliency_method,
-               TENSORLENS_SALIENCY_TSM)
+               TENSORLENS_SALIENCY_EIGENCAM)
   description ("Label-free saliency method: EigenCAM (first principal component of the "
                "features), Multivec-EigenCAM (weighted sum of components), TSM and MTSM "
                "(Tucker decomposition of the feature tensor); or a label-dependent baseline, "

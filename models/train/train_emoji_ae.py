@@ -24,6 +24,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_tidy  # noqa: E402
+
 SEED = 20261128
 LATENT = 32
 EPOCHS = int(os.environ.get("EPOCHS", "40"))
@@ -119,6 +122,8 @@ def main():
     torch.onnx.export(dec, torch.zeros(1, LATENT), os.path.join(OUT, "emoji-ae-decoder.onnx"),
                       opset_version=13, input_names=["latent"], output_names=["image"],
                       dynamic_axes={"image": {0: "n"}, "latent": {0: "n"}})
+    onnx_tidy.tidy(os.path.join(OUT, "emoji-ae-encoder.onnx"), {"latent": ['n', 32]})
+    onnx_tidy.tidy(os.path.join(OUT, "emoji-ae-decoder.onnx"), {"image": ['n', 3, 32, 32]})
     with open(os.path.join(OUT, "train", "emoji-ae.log.json"), "w") as f:
         json.dump({"seed": SEED, "epochs": EPOCHS, "batch": BATCH, "latent": LATENT,
                    "torch": torch.__version__, "images": len(names), "train": int((~test).sum()),

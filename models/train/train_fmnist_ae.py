@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fmnist  # noqa: E402
+import onnx_tidy  # noqa: E402
 
 SEED = 20261127
 LATENT = 16
@@ -106,6 +107,8 @@ def main():
     torch.onnx.export(dec, torch.zeros(1, LATENT), os.path.join(OUT, "fmnist-ae-decoder.onnx"),
                       opset_version=13, input_names=["latent"], output_names=["image"],
                       dynamic_axes={"image": {0: "n"}, "latent": {0: "n"}})
+    onnx_tidy.tidy(os.path.join(OUT, "fmnist-ae-encoder.onnx"), {"latent": ['n', 16]})
+    onnx_tidy.tidy(os.path.join(OUT, "fmnist-ae-decoder.onnx"), {"image": ['n', 1, 32, 32]})
     with open(os.path.join(OUT, "train", "fmnist-ae.log.json"), "w") as f:
         json.dump({"seed": SEED, "epochs": EPOCHS, "batch": BATCH, "latent": LATENT,
                    "torch": torch.__version__, "test_mse_32": mse32, "test_mse_28": mse28,

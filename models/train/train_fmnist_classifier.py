@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fmnist  # noqa: E402
+import onnx_tidy  # noqa: E402
 
 SEED = 20261126
 EPOCHS = int(os.environ.get("EPOCHS", "12"))
@@ -110,6 +111,7 @@ def main():
     torch.onnx.export(Export(net), torch.zeros(1, 1, 28, 28), onnx_path, opset_version=13,
                       input_names=["input"], output_names=["logits", "features"],
                       do_constant_folding=True)
+    onnx_tidy.tidy(onnx_path)
     with open(os.path.join(OUT, "train", "fmnist-classifier.log.json"), "w") as f:
         json.dump({"seed": SEED, "epochs": EPOCHS, "batch": BATCH, "torch": torch.__version__,
                    "test_accuracy": log[-1]["test_acc"], "log": log}, f, indent=1)

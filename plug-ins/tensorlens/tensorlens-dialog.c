@@ -16,7 +16,7 @@ tlp_saliency_defaults (void)
   TlpSaliencyVals v;
   memset (&v, 0, sizeof v);
   g_strlcpy (v.model, "centernet", sizeof v.model);
-  g_strlcpy (v.method, "tsm", sizeof v.method);
+  g_strlcpy (v.method, "eigencam", sizeof v.method);   /* the library's default */
   g_strlcpy (v.output, "overlay", sizeof v.output);
   g_strlcpy (v.colormap, "jet", sizeof v.colormap);
   v.opacity = 50.0;

@@ -18,7 +18,10 @@ int
 tl_cmd_bench (int argc, char **argv)
 {
   int runs = 20, warmup = 2, threads = 0;
+  g_auto (GStrv) shapes = NULL;
   GOptionEntry entries[] = {
+    { "shape", 's', 0, G_OPTION_ARG_STRING_ARRAY, &shapes,
+      "Input shape like 1x3x224x224, for models with symbolic dims (repeat per input)", "SHAPE" },
     { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Timed runs (default 20)", "N" },
     { "warmup", 'w', 0, G_OPTION_ARG_INT, &warmup, "Untimed runs first (default 2)", "W" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads,
@@ -26,7 +29,7 @@ tl_cmd_bench (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL.onnx");
-  g_option_context_set_summary (ctx, "Time forward passes of a model at batch 1.");
+  g_option_context_set_summary (ctx, "Time forward passes of a model (batch 1 unless --shape).");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!tl_cli_parse (ctx, &argc, &argv))
     return 2;
@@ -37,7 +40,9 @@ tl_cmd_bench (int argc, char **argv)
     }
   int nthreads = tl_nn_set_threads (threads);
   GError *error = NULL;
-  tl_net *net = tl_net_load (argv[1], &error);
+  tl_net *net = shapes ? tl_net_load_with_shape_strings (argv[1], (int) g_strv_length (shapes),
+                                                   (const char *const *) shapes, &error)
+                 : tl_net_load (argv[1], &error);
   if (!net)
     return tl_cli_fail (error);
   int ni = tl_net_n_inputs (net);

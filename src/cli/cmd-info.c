@@ -15,7 +15,10 @@ int
 tl_cmd_info (int argc, char **argv)
 {
   gboolean all = FALSE;
+  g_auto (GStrv) shapes = NULL;
   GOptionEntry entries[] = {
+    { "shape", 's', 0, G_OPTION_ARG_STRING_ARRAY, &shapes,
+      "Input shape like 1x3x224x224, for models with symbolic dims (repeat per input)", "SHAPE" },
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
       "List every tensor, not only the 4-D feature maps", NULL },
     { NULL }
@@ -32,7 +35,9 @@ tl_cmd_info (int argc, char **argv)
       return 2;
     }
   GError *error = NULL;
-  tl_net *net = tl_net_load (argv[1], &error);
+  tl_net *net = shapes ? tl_net_load_with_shape_strings (argv[1], (int) g_strv_length (shapes),
+                                                   (const char *const *) shapes, &error)
+                 : tl_net_load (argv[1], &error);
   if (!net)
     return tl_cli_fail (error);
   char buf[160];

@@ -47,7 +47,7 @@ int
 tl_cmd_run (int argc, char **argv)
 {
   g_autofree char *output = NULL, *outdir = NULL;
-  g_auto (GStrv) taps = NULL, inputs = NULL;
+  g_auto (GStrv) taps = NULL, inputs = NULL, shapes = NULL;
   int threads = 0;
   GOptionEntry entries[] = {
     { "input", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &inputs,
@@ -56,6 +56,8 @@ tl_cmd_run (int argc, char **argv)
     { "outputs", 0, 0, G_OPTION_ARG_FILENAME, &outdir, "Write every output into DIR", "DIR" },
     { "tap", 't', 0, G_OPTION_ARG_STRING_ARRAY, &taps,
       "Also write tensor NAME (repeatable)", "NAME=FILE.npy" },
+    { "shape", 's', 0, G_OPTION_ARG_STRING_ARRAY, &shapes,
+      "Input shape like 1x3x224x224, for models with symbolic dims (repeat per input)", "SHAPE" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads,
       "Threads (default: $TENSORLENS_THREADS or the number of CPUs)", "T" },
     { NULL }
@@ -93,7 +95,9 @@ tl_cmd_run (int argc, char **argv)
           tl_tensor_free (xs[k]);
         return tl_cli_fail (error);
       }
-  tl_net *net = ni == 1 ? load_for_input (argv[1], xs[0], &error) : tl_net_load (argv[1], &error);
+  tl_net *net = shapes ? tl_net_load_with_shape_strings (argv[1], (int) g_strv_length (shapes),
+                                                         (const char *const *) shapes, &error)
+                : ni == 1 ? load_for_input (argv[1], xs[0], &error) : tl_net_load (argv[1], &error);
   if (!net)
     {
       for (int k = 0; k < ni; k++)

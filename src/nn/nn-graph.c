@@ -26,6 +26,7 @@ tl_net_add_value (tl_net *net, const char *name)
   v->input_index = -1;
   v->output_index = -1;
   v->info_index = -1;
+  v->concat_into = -1;
   g_ptr_array_add (net->values, v);
   i = (int) net->values->len - 1;
   g_hash_table_insert (net->by_name, v->name, GINT_TO_POINTER (i + 1));
@@ -453,6 +454,34 @@ fuse_activations (tl_net *net)
     }
 }
 
+/* A Concat input that only the Concat reads, computed by a node that writes
+ * its own buffer, is written straight into its slot of the Concat output:
+ * no copy. (Batch 1 along the channel axis: each input is one block.) */
+static void
+plan_concat (tl_net *net)
+{
+  for (int s = 0; s < net->n_order; s++)
+    {
+      const tl_node *node = &net->nodes[net->order[s]];
+      if (strcmp (node->op_type, "Concat") != 0)
+        continue;
+      for (int k = 0; k < node->n_in; k++)
+        {
+          tl_value *v = IN (node, k);
+          int64_t off = tl_concat_part_offset (net, node, k);
+          gboolean dup = FALSE;
+          for (int j = 0; j < node->n_in; j++)
+            dup |= j != k && node->in[j] == node->in[k];
+          if (off < 0 || dup || v->producer < 0 || v->cdata || v->n_consumers != 1
+              || v->output_index >= 0 || v->dtype != TL_DT_FLOAT
+              || net->nodes[v->producer].op->alias)
+            continue;
+          v->concat_into = node->out[0];
+          v->concat_offset = off;
+        }
+    }
+}
+
 /* Marks the nodes that some graph output needs; the others never run. */
 static void
 drop_unused (tl_net *net)
@@ -647,6 +676,7 @@ tl_net_prepare (tl_net *net, GError **error)
   count_uses (net);
   if (!check_runtime_types (net, error))
     return FALSE;
+  plan_concat (net);
   for (int i = 0; i < net->n_outputs; i++)
     {
       tl_value *v = NV (net, net->outputs[i]);

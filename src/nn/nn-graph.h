@@ -28,6 +28,8 @@ typedef struct {
   int      n_consumers;  /* live nodes reading it */
   int      last_use;     /* position in the schedule of its last reader */
   int      info_index;   /* index into net->infos, -1 if not listed */
+  int      concat_into;  /* value of the Concat output this one is written into, or -1 */
+  int64_t  concat_offset;/* ... at this element offset */
 } tl_value;
 
 typedef enum {
@@ -160,6 +162,7 @@ gboolean       tl_axis_norm (int64_t axis, int rank, int *out);
 #include "kernels.h"
 gboolean tl_unary_as_activation (const tl_node *node, tl_activation *act);
 gboolean tl_conv_fuse_activation (tl_node *conv, tl_activation act);
+int64_t  tl_concat_part_offset (const tl_net *net, const tl_node *node, int k);
 
 /* ---- graph passes (nn-graph.c) ---- */
 /* Sorts, infers shapes, folds constants and BN; builds infos. */

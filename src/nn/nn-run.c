@@ -8,12 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
+typedef struct rbuf rbuf;
+struct rbuf {
   float *data;
   size_t cap;    /* floats */
   int    refs;
   gboolean foreign;  /* caller's memory: never freed or pooled */
-} rbuf;
+  rbuf  *parent;     /* a view into this buffer (zero-copy concat) */
+};
 
 struct tl_net_result {
   tl_net    *net;
@@ -89,7 +91,13 @@ buf_unref (tl_net *net, rbuf *b)
 {
   if (!b || --b->refs > 0)
     return;
-  if (b->foreign)
+  if (b->parent)
+    {
+      rbuf *p = b->parent;
+      g_free (b);
+      buf_unref (net, p);
+    }
+  else if (b->foreign)
     g_free (b);
   else if (net)
     g_ptr_array_add (net->pool, b);
@@ -113,6 +121,28 @@ ensure_pool (tl_net *net)
 {
   if (!net->pool)
     net->pool = g_ptr_array_new_with_free_func (pool_free);
+}
+
+/* The buffer value vi is computed into: its own, or (zero-copy concat) a
+ * view of its slot in the Concat output, whose buffer is made on first use. */
+static rbuf *
+buf_for_value (tl_net *net, rbuf **cur, int vi)
+{
+  tl_value *v = NV (net, vi);
+  if (cur[vi])
+    return cur[vi];
+  if (v->concat_into < 0)
+    return cur[vi] = buf_get (net, (size_t) v->numel);
+  rbuf *whole = buf_for_value (net, cur, v->concat_into);
+  if (!whole)
+    return NULL;
+  rbuf *b = g_new0 (rbuf, 1);
+  b->data = whole->data + v->concat_offset;
+  b->cap = (size_t) v->numel;
+  b->refs = 1;
+  b->parent = whole;
+  whole->refs++;
+  return cur[vi] = b;
 }
 
 /* ------------------------------------------------------------ run */
@@ -311,7 +341,9 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
               out_stack[k] = NULL;
               continue;
             }
-          if (k == 0 && node->op->inplace && s < bwd_from && !NV (net, x0)->cdata && !keep[x0]
+          if (cur[vi] || v->concat_into >= 0)
+            cur[vi] = buf_for_value (net, cur, vi);  /* a Concat output made early, or a slot of one */
+          else if (k == 0 && node->op->inplace && s < bwd_from && !NV (net, x0)->cdata && !keep[x0]
               && NV (net, x0)->last_use == s && cur[x0]->refs == 1 && !cur[x0]->foreign
               && NV (net, x0)->numel == v->numel && !reads_twice (node, x0))
             {

@@ -752,3 +752,44 @@ tl_net_load_batch (const char *path, int64_t batch, GError **error)
   g_free (shapes);
   return net;
 }
+
+tl_net *
+tl_net_load_with_shape_strings (const char *path, int n_inputs, const char *const *shapes,
+                                GError **error)
+{
+  if (n_inputs < 0 || n_inputs > 64)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s: too many input shapes", path);
+      return NULL;
+    }
+  int *nd = g_new0 (int, MAX (n_inputs, 1));
+  int64_t (*sh)[TL_MAX_DIMS] = g_malloc0 (sizeof (int64_t[TL_MAX_DIMS]) * MAX (n_inputs, 1));
+  tl_net *net = NULL;
+  for (int i = 0; i < n_inputs; i++)
+    {
+      g_auto (GStrv) parts = g_strsplit (shapes[i] ? shapes[i] : "", "x", -1);
+      int n = (int) g_strv_length (parts);
+      if (n < 1 || n > TL_MAX_DIMS)
+        goto bad;
+      for (int d = 0; d < n; d++)
+        {
+          char *end = NULL;
+          gint64 v = g_ascii_strtoll (parts[d], &end, 10);
+          if (!parts[d][0] || !end || *end || v < 1 || v > TL_KERNEL_MAX_BATCH * 64)
+            goto bad;
+          sh[i][d] = v;
+        }
+      nd[i] = n;
+      continue;
+    bad:
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "shape '%s' is not like 1x3x224x224 (positive sizes, at most %d dims)",
+                   shapes[i] ? shapes[i] : "", TL_MAX_DIMS);
+      goto out;
+    }
+  net = tl_net_load_with_shapes (path, n_inputs, nd, (const int64_t (*)[TL_MAX_DIMS]) sh, error);
+out:
+  g_free (nd);
+  g_free (sh);
+  return net;
+}

@@ -9,6 +9,31 @@
 
 /* ------------------------------------------------------------ unary */
 
+/* e^x for float32 without a libm call, so loops over it vectorise:
+ * Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2 (n rounded with
+ * the 1.5*2^23 trick, no floorf call), then the Cephes polynomial for e^r
+ * (relative error below 1e-7 over the whole range), scaled by 2^n through
+ * the exponent bits. x is clamped to [-87.3, 88]: results stay normal and
+ * finite (never denormal, inf or NaN). */
+static inline float
+fast_expf (float x)
+{
+  x = x < -87.3365447505531f ? -87.3365447505531f : x;
+  x = x > 88.0f ? 88.0f : x;
+  float t = x * 1.44269504088896341f + 12582912.0f;
+  float n = t - 12582912.0f;
+  float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * r * r + r + 1.0f;
+  union { int32_t i; float f; } scale = { .i = ((int32_t) n + 127) << 23 };
+  return y * scale.f;
+}
+
 typedef enum {
   U_RELU, U_LEAKY, U_CLIP, U_SIGMOID, U_TANH, U_HSIGMOID, U_HSWISH,
   U_EXP, U_LOG, U_SQRT, U_NEG, U_ABS, U_RECIP, U_ERF, U_ELU, U_SOFTPLUS,
@@ -111,9 +136,14 @@ unary_forward (const tl_op_ctx *c, GError **error)
         y[i] = x[i] < a ? a : (x[i] > b ? b : x[i]);
       break;
     case U_SIGMOID:
+      /* 1/(1 + e^-x) is safe on both tails (e^-x is at most ~1.7e38); a
+       * result below the smallest normal float becomes 0, since denormals
+       * would slow every op after this one to a crawl */
       for (int64_t i = 0; i < n; i++)
-        y[i] = x[i] >= 0 ? 1.0f / (1.0f + expf (-x[i]))
-                         : expf (x[i]) / (1.0f + expf (x[i]));
+        {
+          float v = 1.0f / (1.0f + fast_expf (-x[i]));
+          y[i] = v < 1.17549435e-38f ? 0.0f : v;
+        }
       break;
     case U_TANH:
       for (int64_t i = 0; i < n; i++)
@@ -127,7 +157,7 @@ unary_forward (const tl_op_ctx *c, GError **error)
       for (int64_t i = 0; i < n; i++)
         y[i] = x[i] * fmaxf (0.0f, fminf (1.0f, x[i] / 6.0f + 0.5f));
       break;
-    case U_EXP: for (int64_t i = 0; i < n; i++) y[i] = expf (x[i]); break;
+    case U_EXP: for (int64_t i = 0; i < n; i++) y[i] = expf (x[i]); break;  /* exact overflow to inf */
     case U_LOG: for (int64_t i = 0; i < n; i++) y[i] = logf (x[i]); break;
     case U_SQRT: for (int64_t i = 0; i < n; i++) y[i] = sqrtf (x[i]); break;
     case U_NEG: for (int64_t i = 0; i < n; i++) y[i] = -x[i]; break;

@@ -633,7 +633,9 @@ concat_copy (const axis_p *p, int n, const int64_t *lens, void *const *parts, gu
           if (parts[k])
             {
               guint8 *pk = (guint8 *) parts[k] + o * prow;
-              if (to_whole)
+              if (pk == whole + o * wrow + at)
+                ;  /* the producer already wrote it in place (zero-copy concat) */
+              else if (to_whole)
                 memcpy (whole + o * wrow + at, pk, prow);
               else
                 memcpy (pk, whole + o * wrow + at, prow);
@@ -1147,3 +1149,20 @@ const tl_op tl_ops_shape[] = {
     .backward = pad_backward },
   { .name = NULL },
 };
+
+/* For the runtime's zero-copy concat: when Concat's inputs are contiguous
+ * blocks of its output (nothing varies before the axis), the element offset
+ * of input k in the output, else -1. */
+int64_t
+tl_concat_part_offset (const tl_net *net, const tl_node *node, int k)
+{
+  if (node->op->forward != concat_forward || !node->p)
+    return -1;
+  const axis_p *p = node->p;
+  if (p->outer != 1)
+    return -1;
+  int64_t off = 0;
+  for (int i = 0; i < k; i++)
+    off += IN (node, i)->shape[p->axis] * p->inner;
+  return off;
+}

@@ -63,6 +63,10 @@ tl_net *tl_net_load_from_memory (const void *data, size_t len, const char *name,
  * ndims[i] dims each in shapes[i]). Used for batch > 1. */
 tl_net *tl_net_load_with_shapes (const char *path, int n_inputs, const int *ndims,
                                  const int64_t (*shapes)[TL_MAX_DIMS], GError **error);
+/* Same with shapes written like "1x3x224x224" (n_inputs strings, in
+ * graph-input order), as the command line takes them. */
+tl_net *tl_net_load_with_shape_strings (const char *path, int n_inputs,
+                                        const char *const *shapes, GError **error);
 /* Loads with dim 0 (the batch) of every input set to batch; the other dims
  * must be fixed in the file. */
 tl_net *tl_net_load_batch (const char *path, int64_t batch, GError **error);

@@ -22,7 +22,9 @@ for tool in gegl gegl-imgcmp; do
 done
 
 # gegl-imgcmp prints "identical" or the max/avg ΔE and fails above the limit,
-# but "succeeds" when a file is missing: check that first.
+# but "succeeds" when a file is missing: check that first. It also writes
+# <second>-diff.png when the images differ at all: the second file is
+# always the one in $tmp, never one in the source tree.
 imgcmp () { [ -s "$1" ] && [ -s "$2" ] && gegl-imgcmp "$@"; }
 # 16-bit vs 16-bit live renderings: only float rounding may differ.
 cmp_live () { imgcmp "$1" "$2" 0.01; }
@@ -56,7 +58,7 @@ if [ ! -s "$tmp/cli3.png" ] || imgcmp "$tmp/cli3.png" "$tmp/lib.png" 0.01 >"$tmp
 for xml in "$src"/compositions/*.xml; do
   name=$(basename "$xml" .xml)
   if gegl -i "$xml" -o "$tmp/$name.png" >"$tmp/log" 2>&1 \
-     && cmp_ref "$tmp/$name.png" "$src/compositions/reference/$name.png" >"$tmp/log" 2>&1; then
+     && cmp_ref "$src/compositions/reference/$name.png" "$tmp/$name.png" >"$tmp/log" 2>&1; then
     ok "composition $name matches its reference"
   else
     not_ok "composition $name matches its reference"
@@ -67,7 +69,7 @@ done
 gegl "$data/coffee-300x200.png" -o "$tmp/bad.png" -- tensorlens:saliency model=no-such-model >"$tmp/log" 2>&1
 if grep -q "tensorlens:saliency: model 'no-such-model'" "$tmp/log"; then ok "bad model: warning names it"
 else not_ok "bad model: warning names it"; fi
-check "bad model: output equals input" imgcmp "$tmp/bad.png" "$data/coffee-300x200.png" 0
+check "bad model: output equals input" imgcmp "$data/coffee-300x200.png" "$tmp/bad.png" 0
 
 echo "1..$n"
 [ $fails -eq 0 ]

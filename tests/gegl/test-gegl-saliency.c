@@ -122,6 +122,10 @@ test_registered (void)
   g_assert_cmpstr (g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class,
                                      G_PARAM_SPEC_ENUM (ps)->default_value)->value_nick, ==,
                    tl_render_mode_name (rp.mode));
+  ps = gegl_operation_find_property (OP, "method");
+  g_assert_cmpstr (g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class,
+                                     G_PARAM_SPEC_ENUM (ps)->default_value)->value_nick, ==,
+                   tl_saliency_method_name (sp.method));
   ps = gegl_operation_find_property (OP, "colormap");
   g_assert_cmpstr (g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class,
                                      G_PARAM_SPEC_ENUM (ps)->default_value)->value_nick, ==,

@@ -59,11 +59,11 @@ fi
 wait "$gpid"
 gpid=
 # interactive runs start from the defaults / last values (a fresh user dir:
-# the defaults, TSM on centernet), not from the arguments
-if grep -q "TL-UI Saliency — TSM (centernet)" "$tmp/log"; then
+# the defaults, EigenCAM on centernet), not from the arguments
+if grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log"; then
   echo "ok 2 - OK adds the layer and returns it"
 else
   echo "not ok 2 - OK adds the layer and returns it"; sed 's/^/# /' "$tmp/log" | tail -20
 fi
 echo "1..2"
-grep -q "TL-UI Saliency — TSM (centernet)" "$tmp/log" && [ $n -eq 1 ]
+grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log" && [ $n -eq 1 ]

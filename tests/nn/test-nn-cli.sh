@@ -25,7 +25,7 @@ sys.exit(0 if a.shape == b.shape and e <= 1e-4 else 1)" "$1" "$2"
 target=/features/features.18/features.18.2/Clip_output_0
 tapfile=$("$py" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$d/ort.json" "$target")
 
-echo "1..13"
+echo "1..15"
 "$tl" info "$d/model.onnx" >"$tmp/info.txt" 2>&1
 check "info names the default target layer" grep -q "^default target layer: $target\$" "$tmp/info.txt"
 check "info lists the input shape" grep -q "^  input  1x3x64x64\$" "$tmp/info.txt"
@@ -63,6 +63,12 @@ check "run without an output exits 2" test $rc -eq 2
 "$tl" bench "$d/model.onnx" --threads -1 >/dev/null 2>&1
 rc=$?
 check "bench with negative threads exits 2" test $rc -eq 2
+tiny=${TL_TEST_DATA:-tests/data}/nn/models/tinynet/model.onnx
+"$tl" info "$tiny" --shape 2x3x48x48 >"$tmp/info2.txt" 2>&1
+check "info --shape re-infers every shape (batch 2, 48x48)" grep -q "^  logits  2x10\$" "$tmp/info2.txt"
+"$tl" info "$tiny" --shape 2x3x4y >"$tmp/err.txt" 2>&1
+rc=$?
+check "a malformed --shape exits 1 saying why" sh -c "[ $rc -eq 1 ] && grep -q 'not like 1x3x224x224' '$tmp/err.txt'"
 add=/usr/share/libonnx-testdata/data/node/test_add/model.onnx
 if [ -f "$add" ]; then
   "$py" -c "

@@ -222,6 +222,30 @@ check_api (void)
   tl_tensor_free (g);
   tl_net_result_free (r);
 
+  /* zero-copy concat: the ConvTranspose/Resize outputs feeding TinyNet's
+   * first Concat are computed straight into its output buffer */
+  int parts = 0;
+  for (int s = 0; s < net->n_order; s++)
+    {
+      const tl_node *node = &net->nodes[net->order[s]];
+      if (strcmp (node->op_type, "Concat") != 0)
+        continue;
+      for (int k = 0; k < node->n_in; k++)
+        {
+          const tl_value *v = NV (net, node->in[k]);
+          if (v->concat_into < 0)
+            continue;
+          const char *tp[2] = { v->name, NV (net, node->out[0])->name };
+          tl_net_result *rc = tl_net_run1 (net, x, tp, 2, 0, &error);
+          g_assert_no_error (error);
+          g_assert_true (tl_net_result_get (rc, tp[0])->data
+                         == tl_net_result_get (rc, tp[1])->data + v->concat_offset);
+          tl_net_result_free (rc);
+          parts++;
+        }
+    }
+  g_assert_cmpint (parts, >=, 2);
+
   /* threads: explicit, then the environment */
   g_assert_cmpint (tl_nn_set_threads (1), ==, 1);
   g_setenv ("TENSORLENS_THREADS", "2", TRUE);
