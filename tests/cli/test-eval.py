@@ -150,6 +150,20 @@ r = run(['eval', os.path.join(cli, 'tinycls.json'), '--data', idx, '--limit', '2
 s = open(os.path.join(tmp, 'lim.csv')).read() if r.returncode == 0 else ''
 ok(s.startswith('method,images,average_drop_pct,increase_pct\neigencam,2,'), '--limit and --metrics', s + r.stderr)
 
+# the real Fashion-MNIST classifier on the Debian data set's test images
+fm = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
+root = os.environ.get('TL_SOURCE_ROOT', '.')
+if os.path.exists(fm) and os.path.exists(os.path.join(root, 'models', 'fmnist-classifier.json')):
+    r = run(['eval', 'fmnist-classifier', '--data', fm, '--limit', '3', '--methods', 'tsm,gradcam',
+             '--steps', '4', '-o', os.path.join(tmp, 'fm')])
+    rows = list(csv.DictReader(open(os.path.join(tmp, 'fm-images.csv')))) if r.returncode == 0 else []
+    good = (len(rows) == 6 and all(0 < float(x['score_clean']) <= 1 for x in rows)
+            and all(0 <= float(x['deletion_auc']) <= 1 for x in rows))
+    ok(good, 'fmnist-classifier on 3 Fashion-MNIST test images (IDX .gz)', r.stderr + str(rows))
+else:
+    n += 1
+    print('ok %d # SKIP Fashion-MNIST data set or fmnist-classifier not available' % n)
+
 
 def fails(args, pattern, desc, code=1):
     r = run(args)
