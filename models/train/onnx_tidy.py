@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Post-process a torch.onnx.export file for a small engine:
 Constant nodes and Identity-of-initializer nodes become initializers, and the
-graph outputs get the static shapes we know (torch leaves names such as
+graph inputs/outputs get the shapes we know (e.g. a symbolic batch) (torch leaves names such as
 'Sigmoidimage_dim_2'). The computation is unchanged.
 
     onnx_tidy.py FILE.onnx [OUTPUT=d0,d1,... ...]      (a dim may be a name, e.g. n)
@@ -33,7 +33,10 @@ def tidy(path, out_shapes=None):
             keep.append(node)
     del g.node[:]
     g.node.extend(keep)
-    for o in g.output:
+    if out_shapes:
+        # Declared intermediate shapes may pin the batch to 1: let runtimes infer them.
+        del g.value_info[:]
+    for o in list(g.input) + list(g.output):
         if out_shapes and o.name in out_shapes:
             dims = o.type.tensor_type.shape.dim
             del dims[:]

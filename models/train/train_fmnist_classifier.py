@@ -111,7 +111,7 @@ def main():
     torch.onnx.export(Export(net), torch.zeros(1, 1, 28, 28), onnx_path, opset_version=13,
                       input_names=["input"], output_names=["logits", "features"],
                       do_constant_folding=True)
-    onnx_tidy.tidy(onnx_path)
+    onnx_tidy.tidy(onnx_path, {"input": ["N", 1, 28, 28], "logits": ["N", 10], "features": ["N", 128]})
     with open(os.path.join(OUT, "train", "fmnist-classifier.log.json"), "w") as f:
         json.dump({"seed": SEED, "epochs": EPOCHS, "batch": BATCH, "torch": torch.__version__,
                    "test_accuracy": log[-1]["test_acc"], "log": log}, f, indent=1)

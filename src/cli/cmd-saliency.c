@@ -1,22 +1,33 @@
-/* tensorlens saliency --features F.npy: a saliency map from a feature
- * tensor the user already has (e.g. dumped from PyTorch), at feature
- * resolution. The MODEL IMAGE form joins this file once the engine lands;
- * both share parse_method_options() and the params struct. */
+/* tensorlens saliency: a saliency map, in two forms sharing one set of
+ * options (named as the library's parameters):
+ *
+ *   tensorlens saliency MODEL IMAGE --method M ... --output MAP.png|MAP.npy
+ *       the map of an image through a model, at the image's size
+ *       (tl_explain for the label-free methods, tl_explain_labelled for
+ *       Grad-CAM, Grad-CAM++ and Score-CAM), optionally drawn over the
+ *       image (--overlay);
+ *   tensorlens saliency --features F.npy --method M ... --output OUT.npy
+ *       the map of a feature tensor the user already has (e.g. dumped with
+ *       `tensorlens run --tap` or from PyTorch), at feature resolution. */
 #include "commands.h"
 #include "error.h"
+#include "explain-labelled.h"
+#include "explain.h"
 #include "npy.h"
 #include "saliency.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
-  char    *method, *ranks, *weighting, *sign_rule, *features, *output;
-  int      components, sweeps;
+  char    *method, *ranks, *weighting, *sign_rule, *features, *output, *layer;
+  char    *overlay, *colormap, *reference;
+  int      components, sweeps, target, channels, batch, threads;
+  double   opacity;
   gboolean print_params;
 } opts;
-
 /* "R1,R2,R3", each ≥ 1. */
 static gboolean
 parse_ranks (const char *s, int ranks[3], GError **error)
@@ -46,10 +57,10 @@ bad:
 }
 
 static gboolean
-to_params (const opts *o, tl_saliency_params *p, GError **error)
+to_params (const opts *o, gboolean labelled, tl_saliency_params *p, GError **error)
 {
   *p = tl_saliency_default_params ();
-  if (o->method && !tl_saliency_method_from_name (o->method, &p->method, error))
+  if (o->method && !labelled && !tl_saliency_method_from_name (o->method, &p->method, error))
     return FALSE;
   if (o->weighting && !tl_saliency_weighting_from_name (o->weighting, &p->weighting, error))
     return FALSE;
@@ -112,15 +123,247 @@ print_params (const tl_saliency_params *p, const tl_saliency_report *r)
           r->constant ? "yes" : "no");
 }
 
+/* ---- output ------------------------------------------------------------- */
+
+typedef enum { OUT_NPY, OUT_PNG } out_kind;
+
+static gboolean
+output_kind (const char *path, const char *option, gboolean png_ok, out_kind *k,
+             GError **error)
+{
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  if (g_str_has_suffix (lower, ".npy"))
+    *k = OUT_NPY;
+  else if (png_ok && g_str_has_suffix (lower, ".png"))
+    *k = OUT_PNG;
+  else
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s '%s': the name must end in %s",
+                   option, path, png_ok ? ".png (8-bit grey) or .npy (float32)" : ".npy");
+      return FALSE;
+    }
+  /* refuse an unwritable output before the work */
+  g_autofree char *dir = g_path_get_dirname (path);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR) || access (dir, W_OK) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO,
+                   "%s '%s': the directory '%s' does not exist or is not writable", option,
+                   path, dir);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A w × h map in [0,1] as float32 .npy or 8-bit grey PNG. */
+static gboolean
+write_map (const char *path, out_kind kind, float *map, int w, int h, GError **error)
+{
+  if (kind == OUT_NPY)
+    {
+      int64_t shape[2] = { h, w };
+      g_autoptr (tl_tensor) t = tl_tensor_view (map, 2, shape);
+      return tl_npy_save (path, t, error);
+    }
+  tl_image img = { .width = w, .height = h, .channels = 1, .data = map };
+  return tl_image_save_png (&img, path, 8, error);
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+typedef struct {
+  gboolean tty, shown;
+} progress_state;
+
+static void
+on_progress (double fraction, const char *stage, void *data)
+{
+  progress_state *st = data;
+  if (!st->tty)
+    return;
+  fprintf (stderr, "\r%3d%% %-32s", (int) (100 * fraction + 0.5), stage);
+  fflush (stderr);
+  st->shown = TRUE;
+}
+
+static void
+progress_end (progress_state *st)
+{
+  if (st->shown)
+    fputc ('\n', stderr);
+  st->shown = FALSE;
+}
+
+/* ---- the two forms ------------------------------------------------------ */
+
+static int
+run_features (const opts *o, const tl_saliency_params *p)
+{
+  GError *error = NULL;
+  out_kind kind;
+  if (!output_kind (o->output, "--output", TRUE, &kind, &error))
+    return tl_cli_fail (error);
+  tl_saliency_report rep;
+  g_autoptr (tl_tensor) map = NULL;
+  g_autoptr (tl_tensor) F = tl_npy_load (o->features, &error);
+  if (!F || !tl_saliency_map_from_features_report (F, p, &map, &rep, &error))
+    {
+      if (F)
+        g_prefix_error (&error, "%s: ", o->features);
+      return tl_cli_fail (error);
+    }
+  if (!write_map (o->output, kind, map->data, (int) map->shape[1], (int) map->shape[0], &error))
+    return tl_cli_fail (error);
+  if (o->print_params)
+    print_params (p, &rep);
+  return 0;
+}
+
+static int
+run_image (const opts *o, const char *model_name, const char *image_path, gboolean labelled,
+           tl_labelled_method lmethod, const tl_saliency_params *p)
+{
+  GError *error = NULL;
+  out_kind kind, okind;
+  tl_render_params rp = tl_render_default_params ();
+  if (o->threads)
+    rp.n_threads = o->threads;
+  if (!output_kind (o->output, "--output", TRUE, &kind, &error))
+    return tl_cli_fail (error);
+  if (o->overlay)
+    {
+      if (o->colormap && !tl_colormap_from_name (o->colormap, &rp.colormap, &error))
+        return tl_cli_fail (error);
+      rp.opacity = (float) o->opacity;
+      if (!tl_render_params_check (&rp, &error))
+        return tl_cli_fail (error);
+      g_autofree char *lower = g_ascii_strdown (o->overlay, -1);
+      if (!g_str_has_suffix (lower, ".png"))
+        {
+          g_set_error (&error, TL_ERROR, TL_ERROR_INVALID,
+                       "--overlay '%s': the name must end in .png", o->overlay);
+          return tl_cli_fail (error);
+        }
+      if (!output_kind (o->overlay, "--overlay", TRUE, &okind, &error))
+        return tl_cli_fail (error);
+    }
+  else if (o->colormap)
+    {
+      fprintf (stderr, "tensorlens saliency: --colormap and --opacity need --overlay\n");
+      return 2;
+    }
+
+  g_autoptr (tl_model) model = tl_model_get (model_name, &error);
+  if (!model)
+    return tl_cli_fail (error);
+  g_autoptr (tl_image) img = tl_image_load (image_path, &error);
+  if (!img)
+    return tl_cli_fail (error);
+  g_autoptr (tl_image) ref = NULL;
+  if (o->reference && !(ref = tl_image_load (o->reference, &error)))
+    return tl_cli_fail (error);
+
+  const tl_card *card = tl_model_card (model);
+  if (ref && tl_model_task (model) != TL_TASK_EMBEDDING)
+    {
+      g_set_error (&error, TL_ERROR, TL_ERROR_INVALID,
+                   "--reference: model '%s' is a %s; a reference image is for embeddings",
+                   tl_model_name (model), tl_task_name (tl_model_task (model)));
+      return tl_cli_fail (error);
+    }
+  /* Grad-CAM(++) on a class score goes through tl_explain, the pipeline the
+   * GEGL op and the plug-in share; Score-CAM and embeddings through
+   * tl_explain_labelled. */
+  gboolean via_explain = !labelled
+                         || (lmethod != TL_LABELLED_SCORECAM && card
+                             && (card->score_kind == TL_SCORE_LOGIT
+                                 || card->score_kind == TL_SCORE_HEATMAP_SUM));
+  progress_state ps = { isatty (STDERR_FILENO), FALSE };
+  g_autoptr (tl_explanation) ex = NULL;
+  tl_labelled_report lrep = { .target = -1 };
+  if (via_explain)
+    {
+      tl_explain_params ep = tl_explain_default_params ();
+      ep.saliency = *p;
+      if (labelled)
+        ep.kind = lmethod == TL_LABELLED_GRADCAM ? TL_EXPLAIN_GRADCAM
+                                                 : TL_EXPLAIN_GRADCAM_PLUS_PLUS;
+      ex = tl_explain_image (model, img, &ep, NULL, on_progress, &ps, &error);
+      if (ex)
+        {
+          lrep.target = ex->target;
+          memcpy (lrep.shape, ex->report.shape, sizeof lrep.shape);
+        }
+    }
+  else
+    {
+      tl_labelled_params lp = tl_labelled_default_params ();
+      lp.method = lmethod;
+      lp.layer = o->layer;
+      lp.target = o->target;
+      lp.channels = o->channels;
+      if (o->batch)
+        lp.batch = o->batch;
+      lp.reference = ref;
+      ex = tl_explain_labelled (model, img, &lp, &lrep, on_progress, &ps, &error);
+    }
+  progress_end (&ps);
+  if (!ex)
+    {
+      g_prefix_error (&error, "%s: ", image_path);
+      return tl_cli_fail (error);
+    }
+  g_autofree float *full = tl_explanation_full_map (ex, &error);
+  if (!full || !write_map (o->output, kind, full, img->width, img->height, &error))
+    return tl_cli_fail (error);
+  if (o->overlay)
+    {
+      rp.mode = TL_RENDER_OVERLAY;
+      g_autoptr (tl_image) over = tl_explanation_render (ex, img, &rp, &error);
+      if (!over || !tl_image_save_png (over, o->overlay, 8, &error))
+        return tl_cli_fail (error);
+    }
+  if (o->print_params)
+    {
+      printf ("model: %s\nimage: %s (%dx%d)\nlayer: %s\n", tl_model_name (model), image_path,
+              img->width, img->height, ex->layer);
+      if (labelled)
+        {
+          printf ("method: %s\n", tl_labelled_method_name (lmethod));
+          if (lrep.shape[0] > 0)
+            printf ("features: %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                    "\n", (gint64) lrep.shape[0], (gint64) lrep.shape[1],
+                    (gint64) lrep.shape[2]);
+          if (lrep.target >= 0)
+            printf ("target: %d%s%s\n", lrep.target,
+                    card && lrep.target < card->n_labels ? " " : "",
+                    card && lrep.target < card->n_labels ? card->labels[lrep.target] : "");
+          if (!via_explain)
+            printf ("score: %.9g\n", lrep.score);
+          if (lmethod == TL_LABELLED_SCORECAM)
+            printf ("channels: %d\n", lrep.channels);
+        }
+      else
+        print_params (p, &ex->report);
+    }
+  return 0;
+}
+
 int
 tl_cmd_saliency (int argc, char **argv)
 {
-  opts o = { .components = 0, .sweeps = tl_saliency_default_params ().sweeps };
+  opts o = { .components = 0, .sweeps = tl_saliency_default_params ().sweeps, .target = -1,
+             .opacity = tl_render_default_params ().opacity };
   GOptionEntry entries[] = {
     { "features", 0, 0, G_OPTION_ARG_FILENAME, &o.features,
-      "Feature tensor C×H×W or 1×C×H×W (.npy, float32)", "F.npy" },
+      "Feature tensor C×H×W or 1×C×H×W (.npy, float32) instead of MODEL IMAGE", "F.npy" },
     { "method", 0, 0, G_OPTION_ARG_STRING, &o.method,
-      "eigencam (default), multivec-eigencam, tsm or mtsm", "NAME" },
+      "eigencam (default), multivec-eigencam, tsm, mtsm; with MODEL IMAGE also gradcam, "
+      "gradcam++, scorecam", "NAME" },
+    { "layer", 0, 0, G_OPTION_ARG_STRING, &o.layer,
+      "Target layer (a 4-D tensor of the model; default: the card's)", "NAME" },
+    { "target", 0, 0, G_OPTION_ARG_INT, &o.target,
+      "Class (heat-map channel) the label-dependent methods explain; -1 = top-1 (default)",
+      "CLASS" },
     { "ranks", 0, 0, G_OPTION_ARG_STRING, &o.ranks,
       "Tucker ranks (TSM/MTSM); default full: min(C,H·W),H,W", "R1,R2,R3" },
     { "components", 0, 0, G_OPTION_ARG_INT, &o.components,
@@ -130,53 +373,98 @@ tl_cmd_saliency (int argc, char **argv)
     { "sign-rule", 0, 0, G_OPTION_ARG_STRING, &o.sign_rule,
       "EigenCAM sign rule: on (default) or off (LAPACK's sign)", "on|off" },
     { "sweeps", 0, 0, G_OPTION_ARG_INT, &o.sweeps, "HOOI sweep cap (default 20)", "N" },
+    { "channels", 0, 0, G_OPTION_ARG_INT, &o.channels,
+      "Score-CAM: use the N channels with the largest mean activation (default: all)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &o.batch,
+      "Score-CAM: masked inputs per forward pass (default 8)", "B" },
+    { "reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference,
+      "Embeddings: explain the similarity to this image's embedding (Grad-CAM needs it)",
+      "IMAGE" },
     { "print-params", 0, 0, G_OPTION_ARG_NONE, &o.print_params,
-      "Print the parameters actually used (clamped ranks, sweeps run, ...)", NULL },
+      "Print the parameters actually used (layer, target, clamped ranks, sweeps run, ...)",
+      NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
-      "Output map H×W float32 in [0,1] (.npy)", "OUT.npy" },
+      "The map in [0,1]: .png (8-bit grey) or .npy (float32); at the image's size, or at "
+      "feature resolution with --features", "MAP" },
+    { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &o.overlay,
+      "Also draw the map over the image (PNG)", "OUT.png" },
+    { "colormap", 0, 0, G_OPTION_ARG_STRING, &o.colormap,
+      "Overlay colormap: turbo, jet (default), viridis, inferno, magma, gray", "NAME" },
+    { "opacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.opacity, "Overlay opacity in [0,1] (0.5)", "A" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads,
+      "Threads for the network and rendering (default: TENSORLENS_THREADS or all cores)",
+      "T" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("--features F.npy --output OUT.npy");
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("MODEL IMAGE --output MAP | --features F.npy --output MAP");
   g_option_context_set_summary (ctx,
-      "Label-free saliency map (after sign rule, ReLU and min–max; no upsampling)\n"
-      "from a layer's feature tensor.");
+      "Saliency map of IMAGE through MODEL (a bundled model name such as emotion, faceres,\n"
+      "centernet, or an .onnx file with an optional sidecar card), at the image's size;\n"
+      "or, with --features, of a feature tensor at feature resolution. Maps are finished\n"
+      "(sign rule, ReLU, min–max to [0,1]) and upsampled bilinearly (half-pixel centres).");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  int rc = 1;
+  int rc = 2;
   GError *error = NULL;
   tl_saliency_params p;
-  tl_saliency_report rep;
-  g_autoptr (tl_tensor) F = NULL;
-  g_autoptr (tl_tensor) map = NULL;
+  tl_labelled_method lmethod = TL_LABELLED_GRADCAM;
+  gboolean labelled;
 
   if (!tl_cli_parse (ctx, &argc, &argv))
     goto out;
-  if (argc > 1)
+  if (o.features ? argc != 1 : argc != 3)
     {
-      fprintf (stderr, "tensorlens saliency: unexpected argument '%s' (see --help)\n", argv[1]);
+      if (o.features && argc > 1)
+        fprintf (stderr, "tensorlens saliency: unexpected argument '%s' with --features "
+                 "(see --help)\n", argv[1]);
+      else if (argc > 3)
+        fprintf (stderr, "tensorlens saliency: unexpected argument '%s' (see --help)\n",
+                 argv[3]);
+      else
+        fprintf (stderr, "tensorlens saliency: give MODEL IMAGE or --features F.npy "
+                 "(see --help)\n");
       goto out;
     }
-  if (!o.features || !o.output)
+  if (!o.output)
     {
-      fprintf (stderr, "tensorlens saliency: --features and --output are required (see --help)\n");
+      fprintf (stderr, "tensorlens saliency: --output is required (see --help)\n");
       goto out;
     }
-  if (!to_params (&o, &p, &error))
+  labelled = o.method && tl_labelled_method_lookup (o.method, &lmethod);
+  if (!to_params (&o, labelled, &p, &error))
     {
       rc = tl_cli_fail (error);
       goto out;
     }
-  F = tl_npy_load (o.features, &error);
-  if (!F || !tl_saliency_map_from_features_report (F, &p, &map, &rep, &error)
-      || !tl_npy_save (o.output, map, &error))
+  p.layer = o.layer;
+  p.target = o.target;
+  if (o.threads < 0 || o.channels < 0 || o.batch < 0)
     {
-      if (error && F && !map)
-        g_prefix_error (&error, "%s: ", o.features);
-      rc = tl_cli_fail (error);
+      fprintf (stderr, "tensorlens saliency: --threads, --channels and --batch must not be "
+               "negative\n");
       goto out;
     }
-  if (o.print_params)
-    print_params (&p, &rep);
-  rc = 0;
+  if (o.threads)
+    tl_nn_set_threads (o.threads);
+  if (o.features)
+    {
+      if (labelled)
+        {
+          fprintf (stderr, "tensorlens saliency: --method %s needs MODEL IMAGE (it runs the "
+                   "model), not --features\n", o.method);
+          rc = 1;
+          goto out;
+        }
+      if (o.overlay || o.layer || o.reference)
+        {
+          fprintf (stderr, "tensorlens saliency: --overlay, --layer and --reference need "
+                   "MODEL IMAGE, not --features\n");
+          goto out;
+        }
+      rc = run_features (&o, &p);
+    }
+  else
+    rc = run_image (&o, argv[1], argv[2], labelled, lmethod, &p);
 out:
   g_free (o.method);
   g_free (o.ranks);
@@ -184,5 +472,9 @@ out:
   g_free (o.sign_rule);
   g_free (o.features);
   g_free (o.output);
+  g_free (o.layer);
+  g_free (o.overlay);
+  g_free (o.colormap);
+  g_free (o.reference);
   return rc;
 }

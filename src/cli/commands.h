@@ -21,6 +21,7 @@ int tl_cmd_sample (int argc, char **argv);
 int tl_cmd_bench_saliency (int argc, char **argv);
 
 int tl_cmd_eval_sampling (int argc, char **argv);
+int tl_cmd_eval (int argc, char **argv);
 
 int tl_cmd_info (int argc, char **argv);
 int tl_cmd_run (int argc, char **argv);

@@ -11,6 +11,7 @@ static const tl_command commands[] = {
   { "sample", "Sample latents like a latent bank (PMF vicinity, GMM, Gaussian, prior)", tl_cmd_sample },
   { "explain", "Saliency of a photo with a model: where a CNN looks (EigenCAM, TSM, Grad-CAM, ...)", tl_cmd_explain },
   { "bench-saliency", "Time the saliency maths per method (for docs/benchmarks.md)", tl_cmd_bench_saliency },
+  { "eval", "Faithfulness of saliency methods over a data set (AD, IC, deletion, insertion)", tl_cmd_eval },
   { "eval-sampling", "Measure latent samplers against held-out latents (W2, W1, memorisation, time)", tl_cmd_eval_sampling },
   { "info", "Show a model's inputs, outputs, layers and default target layer", tl_cmd_info },
   { "run", "Run a model on a .npy tensor; write outputs and taps as .npy", tl_cmd_run },

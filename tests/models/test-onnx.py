@@ -68,6 +68,7 @@ def check_graph(path, input_name, in_shape, tensors, label):
 
 
 def declared_shape(m, name):
+    m = onnx.shape_inference.infer_shapes(m)
     for vi in list(m.graph.value_info) + list(m.graph.output):
         if vi.name == name:
             return [1 if isinstance(d, str) else d for d in dims(vi)]

@@ -53,8 +53,10 @@ check "--print-params reports clamped ranks" sh -c "'$tl' saliency --features '$
 check "--print-params reports the requested ranks" sh -c "'$tl' saliency --features '$data/f64x3x5.npy' --method tsm --ranks 100,100,100 --print-params -o '$tmp/p.npy' | grep -q '^ranks-requested: 100,100,100$'"
 check "--sign-rule off runs" "$tl" saliency --features "$F" --sign-rule off -o "$tmp/off.npy"
 
-expect_fail "missing --features" "--features and --output are required" --output "$tmp/x.npy"
-expect_fail "unknown method" "unknown saliency method 'gradcam'" --features "$F" --method gradcam -o "$tmp/x.npy"
+"$tl" saliency --output "$tmp/x.npy" >/dev/null 2>"$tmp/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "give MODEL IMAGE or --features" "$tmp/err"; then ok "missing --features is a usage error"; else nok "missing --features is a usage error (rc $rc)"; fi
+expect_fail "unknown method" "unknown saliency method 'gradcan'" --features "$F" --method gradcan -o "$tmp/x.npy"
+expect_fail "label-dependent method on features" "gradcam needs MODEL IMAGE" --features "$F" --method gradcam -o "$tmp/x.npy"
 expect_fail "rank below 1" "R2 = 0 is out of range" --features "$F" --method tsm --ranks 3,0,3 -o "$tmp/x.npy"
 expect_fail "malformed ranks" "expected three integers" --features "$F" --method tsm --ranks 3,3 -o "$tmp/x.npy"
 expect_fail "bad weighting" "unknown weighting 'sigma3'" --features "$F" --weighting sigma3 -o "$tmp/x.npy"
