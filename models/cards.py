@@ -324,8 +324,9 @@ def markdown(c):
         lines += [f"| latent dim | {a['latent_dim']} |",
                   f"| encoder / decoder | `{a['encoder']}` / `{a['decoder']}` |",
                   f"| decoder output | {o['channels']}x{o['height']}x{o['width']}, values in [{o['min']}, {o['max']}] |",
-                  f"| latent bank | `{a['latent_bank']}` |",
-                  f"| FID features | `{a['feature_model']}`, crop {a['feature_crop']} |"]
+                  f"| latent bank | `{a['latent_bank']}` |"]
+        if "feature_model" in a:
+            lines.append(f"| FID features | `{a['feature_model']}`, crop {a['feature_crop']} |")
     for k, v in c.get("metrics", {}).items():
         lines.append(f"| {k} | {v} |")
     lines += [f"| licence | {c['license']} |", f"| attribution | {c['attribution']} |"]

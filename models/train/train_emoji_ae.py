@@ -29,7 +29,7 @@ import onnx_tidy  # noqa: E402
 
 SEED = 20261128
 LATENT = 32
-EPOCHS = int(os.environ.get("EPOCHS", "40"))
+EPOCHS = int(os.environ.get("EPOCHS", "15"))
 BATCH = 64
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 EMOJI_DIR = os.environ.get("EMOJI_DIR", "/work/cache/emoji/package")
