@@ -5,7 +5,9 @@
  *       the map of an image through a model, at the image's size
  *       (tl_explain for the label-free methods, tl_explain_labelled for
  *       Grad-CAM, Grad-CAM++ and Score-CAM), optionally drawn over the
- *       image (--overlay);
+ *       image (--overlay, rendered as an overlay, heat map, grey map or
+ *       masked image with --mode, 8- or 16-bit with --bits: the rendering
+ *       of the GEGL op tensorlens:saliency);
  *   tensorlens saliency --features F.npy --method M ... --output OUT.npy
  *       the map of a feature tensor the user already has (e.g. dumped with
  *       `tensorlens run --tap` or from PyTorch), at feature resolution. */
@@ -23,8 +25,8 @@
 
 typedef struct {
   char    *method, *ranks, *weighting, *sign_rule, *features, *output, *layer;
-  char    *overlay, *colormap, *reference;
-  int      components, sweeps, target, channels, batch, threads;
+  char    *overlay, *colormap, *reference, *mode;
+  int      components, sweeps, target, channels, batch, threads, bits;
   double   opacity;
   gboolean print_params;
 } opts;
@@ -231,8 +233,15 @@ run_image (const opts *o, const char *model_name, const char *image_path, gboole
     return tl_cli_fail (error);
   if (o->overlay)
     {
-      if (o->colormap && !tl_colormap_from_name (o->colormap, &rp.colormap, &error))
+      if ((o->colormap && !tl_colormap_from_name (o->colormap, &rp.colormap, &error))
+          || (o->mode && !tl_render_mode_from_name (o->mode, &rp.mode, &error)))
         return tl_cli_fail (error);
+      if (o->bits != 8 && o->bits != 16)
+        {
+          g_set_error (&error, TL_ERROR, TL_ERROR_INVALID, "--bits %d: expected 8 or 16",
+                       o->bits);
+          return tl_cli_fail (error);
+        }
       rp.opacity = (float) o->opacity;
       if (!tl_render_params_check (&rp, &error))
         return tl_cli_fail (error);
@@ -246,9 +255,9 @@ run_image (const opts *o, const char *model_name, const char *image_path, gboole
       if (!output_kind (o->overlay, "--overlay", TRUE, &okind, &error))
         return tl_cli_fail (error);
     }
-  else if (o->colormap)
+  else if (o->colormap || o->mode)
     {
-      fprintf (stderr, "tensorlens saliency: --colormap and --opacity need --overlay\n");
+      fprintf (stderr, "tensorlens saliency: --colormap, --mode and --opacity need --overlay\n");
       return 2;
     }
 
@@ -317,9 +326,8 @@ run_image (const opts *o, const char *model_name, const char *image_path, gboole
     return tl_cli_fail (error);
   if (o->overlay)
     {
-      rp.mode = TL_RENDER_OVERLAY;
       g_autoptr (tl_image) over = tl_explanation_render (ex, img, &rp, &error);
-      if (!over || !tl_image_save_png (over, o->overlay, 8, &error))
+      if (!over || !tl_image_save_png (over, o->overlay, o->bits, &error))
         return tl_cli_fail (error);
     }
   if (o->print_params)
@@ -352,7 +360,7 @@ int
 tl_cmd_saliency (int argc, char **argv)
 {
   opts o = { .components = 0, .sweeps = tl_saliency_default_params ().sweeps, .target = -1,
-             .opacity = tl_render_default_params ().opacity };
+             .opacity = tl_render_default_params ().opacity, .bits = 8 };
   GOptionEntry entries[] = {
     { "features", 0, 0, G_OPTION_ARG_FILENAME, &o.features,
       "Feature tensor C×H×W or 1×C×H×W (.npy, float32) instead of MODEL IMAGE", "F.npy" },
@@ -387,7 +395,12 @@ tl_cmd_saliency (int argc, char **argv)
       "The map in [0,1]: .png (8-bit grey) or .npy (float32); at the image's size, or at "
       "feature resolution with --features", "MAP" },
     { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &o.overlay,
-      "Also draw the map over the image (PNG)", "OUT.png" },
+      "Also render the map with the image (PNG; an overlay unless --mode says otherwise)",
+      "OUT.png" },
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &o.mode,
+      "--overlay rendering: overlay (default), heatmap, map, masked", "MODE" },
+    { "bits", 0, 0, G_OPTION_ARG_INT, &o.bits, "--overlay PNG bit depth: 8 (default) or 16",
+      "B" },
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &o.colormap,
       "Overlay colormap: turbo, jet (default), viridis, inferno, magma, gray", "NAME" },
     { "opacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.opacity, "Overlay opacity in [0,1] (0.5)", "A" },
@@ -455,9 +468,9 @@ tl_cmd_saliency (int argc, char **argv)
           rc = 1;
           goto out;
         }
-      if (o.overlay || o.layer || o.reference)
+      if (o.overlay || o.mode || o.layer || o.reference)
         {
-          fprintf (stderr, "tensorlens saliency: --overlay, --layer and --reference need "
+          fprintf (stderr, "tensorlens saliency: --overlay, --mode, --layer and --reference need "
                    "MODEL IMAGE, not --features\n");
           goto out;
         }
@@ -475,6 +488,7 @@ out:
   g_free (o.layer);
   g_free (o.overlay);
   g_free (o.colormap);
+  g_free (o.mode);
   g_free (o.reference);
   return rc;
 }

@@ -14,7 +14,6 @@ gboolean tl_cli_parse (GOptionContext *ctx, int *argc, char ***argv);
 /* Prints "tensorlens: <message>" to stderr and returns the exit status 1. */
 int      tl_cli_fail (GError *error);
 int tl_cmd_render (int argc, char **argv);
-int tl_cmd_explain (int argc, char **argv);
 
 int tl_cmd_saliency (int argc, char **argv);
 int tl_cmd_sample (int argc, char **argv);

@@ -9,7 +9,6 @@ static const tl_command commands[] = {
   { "render", "Draw a saliency map over an image (heatmap, map, overlay, masked)", tl_cmd_render },
   { "saliency", "Saliency map from a feature tensor (EigenCAM, TSM, ...)", tl_cmd_saliency },
   { "sample", "Sample latents like a latent bank (PMF vicinity, GMM, Gaussian, prior)", tl_cmd_sample },
-  { "explain", "Saliency of a photo with a model: where a CNN looks (EigenCAM, TSM, Grad-CAM, ...)", tl_cmd_explain },
   { "bench-saliency", "Time the saliency maths per method (for docs/benchmarks.md)", tl_cmd_bench_saliency },
   { "eval", "Faithfulness of saliency methods over a data set (AD, IC, deletion, insertion)", tl_cmd_eval },
   { "eval-sampling", "Measure latent samplers against held-out latents (W2, W1, memorisation, time)", tl_cmd_eval_sampling },

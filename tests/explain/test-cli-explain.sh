@@ -1,7 +1,9 @@
 #!/bin/sh
-# tensorlens explain (TAP): the CLI runs the same pipeline as the GEGL op,
-# so its rendering equals the gegl command line's; the map it writes is
-# the image's size; bad input exits 1 with a message naming the problem.
+# tensorlens saliency MODEL IMAGE (TAP): the CLI runs the same pipeline as
+# the GEGL op, so its rendering (--overlay, --mode, --bits) equals the gegl
+# command line's; the map it writes is the image's size; bad input exits 1
+# (2 for a usage error) with a message naming the problem. (These were the
+# tests of the former `tensorlens explain`, which `saliency` replaced.)
 # Usage: test-cli-explain.sh TENSORLENS   (env: TL_TEST_DATA, TL_SOURCE_ROOT)
 exe=$1
 data=$TL_TEST_DATA/gegl
@@ -13,16 +15,16 @@ fails=0
 ok () { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok () { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/log"; }
 check () { desc=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$desc"; else not_ok "$desc"; fi; }
-fails_with () {   # fails_with DESC PATTERN ARGS...: exit 1 and PATTERN on stderr
-  desc=$1; pat=$2; shift 2
-  "$exe" explain "$@" >"$tmp/log" 2>&1
+fails_with () {   # fails_with DESC RC PATTERN ARGS...: exit RC and PATTERN on stderr
+  desc=$1; want=$2; pat=$3; shift 3
+  "$exe" saliency "$@" >"$tmp/log" 2>&1
   rc=$?
-  if [ $rc -eq 1 ] && grep -q -- "$pat" "$tmp/log"; then ok "$desc"; else not_ok "$desc (rc $rc)"; fi
+  if [ $rc -eq "$want" ] && grep -q -- "$pat" "$tmp/log"; then ok "$desc"; else not_ok "$desc (rc $rc)"; fi
 }
 
-check "explain a photo (TSM overlay, 16-bit)" \
-  "$exe" explain "$data/astronaut-320.png" --model centernet --method tsm --mode overlay \
-  --bits 16 --output "$tmp/cli.png" --map "$tmp/map.npy" --print-params
+check "saliency of a photo (TSM overlay, 16-bit)" \
+  "$exe" saliency centernet "$data/astronaut-320.png" --method tsm --mode overlay \
+  --bits 16 --overlay "$tmp/cli.png" --output "$tmp/map.npy" --print-params
 grep -q "^layer: tower_0/extern1/hard_swish/mul_1" "$tmp/log" && ok "prints the default layer" \
   || not_ok "prints the default layer"
 # .npy v1 header (128 bytes here) + 320 x 320 float32
@@ -42,17 +44,20 @@ else
 fi
 
 check "gradcam of the predicted class" \
-  "$exe" explain "$data/coffee-300x200.png" --model emotion --method gradcam --mode heatmap \
-  --output "$tmp/g.png" --print-params
+  "$exe" saliency emotion "$data/coffee-300x200.png" --method gradcam --mode heatmap \
+  --overlay "$tmp/g.png" --output "$tmp/g.npy" --print-params
 grep -q "^target: [0-9]" "$tmp/log" && ok "prints the predicted class" || not_ok "prints the predicted class"
 
-fails_with "unknown model" "model 'no-such-model'" "$data/coffee-300x200.png" --model no-such-model -o "$tmp/x.png"
-fails_with "unknown method" "method 'nope'" "$data/coffee-300x200.png" --model emotion --method nope -o "$tmp/x.png"
-fails_with "missing image" "nonexistent.png" "$tmp/nonexistent.png" --model emotion -o "$tmp/x.png"
-fails_with "unknown layer" "layer 'no/such'" "$data/coffee-300x200.png" --model emotion --layer no/such -o "$tmp/x.png"
-fails_with "bad ranks" "ranks '1,x,3'" "$data/coffee-300x200.png" --model emotion --ranks 1,x,3 -o "$tmp/x.png"
-fails_with "bad opacity" "opacity" "$data/coffee-300x200.png" --model emotion --opacity 2 -o "$tmp/x.png"
-fails_with "no output" "--output" "$data/coffee-300x200.png" --model emotion
+c=$data/coffee-300x200.png
+fails_with "unknown model" 1 "model 'no-such-model'" no-such-model "$c" -o "$tmp/x.npy"
+fails_with "unknown method" 1 "method 'nope'" emotion "$c" --method nope -o "$tmp/x.npy"
+fails_with "missing image" 1 "nonexistent.png" emotion "$tmp/nonexistent.png" -o "$tmp/x.npy"
+fails_with "unknown layer" 1 "layer 'no/such'" emotion "$c" --layer no/such -o "$tmp/x.npy"
+fails_with "bad ranks" 1 "ranks '1,x,3'" emotion "$c" --ranks 1,x,3 -o "$tmp/x.npy"
+fails_with "bad opacity" 1 "opacity" emotion "$c" --opacity 2 --overlay "$tmp/x.png" -o "$tmp/x.npy"
+fails_with "bad mode" 1 "mode 'nope'" emotion "$c" --mode nope --overlay "$tmp/x.png" -o "$tmp/x.npy"
+fails_with "bad bits" 1 "bits 12" emotion "$c" --bits 12 --overlay "$tmp/x.png" -o "$tmp/x.npy"
+fails_with "no output" 2 "--output" emotion "$c"
 
 echo "1..$n"
 [ $fails -eq 0 ]

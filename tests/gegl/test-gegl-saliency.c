@@ -234,7 +234,7 @@ on_progress (GeglNode *node, gdouble fraction, gpointer user)
   n_progress++;
 }
 
-/* A 1500x1000 image rendered in 64 KiB chunks on 2 GEGL threads: the
+/* A 4000x3000 image (the issue's size) rendered in 64 KiB chunks on 2 GEGL threads: the
  * network runs once. Changing colormap, output or opacity re-renders with no
  * forward pass; so does changing the method (features are cached); a new
  * layer needs one. */
@@ -243,10 +243,10 @@ test_forward_count (void)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (tl_image) small = load_fixture ("gegl/coffee-300x200.png");
-  g_autoptr (tl_image) img = tl_image_resize (small, 1500, 1000, TL_RESAMPLE_HALF_PIXEL, &err);
+  g_autoptr (tl_image) img = tl_image_resize (small, 4000, 3000, TL_RESAMPLE_HALF_PIXEL, &err);
   g_assert_no_error (err);
   GeglBuffer *src = buffer_from_image (img);
-  GeglRectangle r = { 0, 0, 1500, 1000 };
+  GeglRectangle r = { 0, 0, 4000, 3000 };
   GeglBuffer *out = NULL;
   GeglNode *g = gegl_node_new ();
   GeglNode *s = gegl_node_new_child (g, "operation", "gegl:buffer-source", "buffer", src, NULL);
@@ -262,11 +262,18 @@ test_forward_count (void)
   g_assert_cmpint (threads, ==, 2);
   g_assert_cmpint (chunk, ==, 65536);
 
+  /* Drive the processor by hand to see the chunks: each gegl_processor_work
+   * step renders at most one 64 KiB chunk of the 4000x3000 result. */
   gint64 n0 = op_forward_count ();
-  gegl_node_process (sink);
+  GeglProcessor *proc = gegl_node_new_processor (sink, NULL);
+  gint steps = 0;
+  while (gegl_processor_work (proc, NULL))
+    steps++;
+  g_object_unref (proc);
+  g_assert_cmpint (steps, >, 1);
   g_assert_cmpint (op_forward_count () - n0, ==, 1);
   float first[4], again[4];
-  GeglRectangle px = { 700, 500, 1, 1 };
+  GeglRectangle px = { 1900, 1400, 1, 1 };
   gegl_buffer_get (out, &px, 1.0, babl_format ("R'G'B'A float"), first, GEGL_AUTO_ROWSTRIDE,
                    GEGL_ABYSS_NONE);
   g_clear_object (&out);
