@@ -534,8 +534,10 @@ gpool_infer (tl_net *net, tl_node *node, GError **error)
   return TRUE;
 }
 
+/* N x C x (all spatial dims flattened) x 1: the view under which global
+ * pooling and batch normalisation treat a tensor of any rank >= 3. */
 static tl_shape4
-gpool_shape (const tl_value *x)
+nc_flat_shape (const tl_value *x)
 {
   return (tl_shape4) { x->shape[0], x->shape[1], tl_shape_numel (x->ndim - 2, x->shape + 2), 1 };
 }
@@ -545,7 +547,7 @@ gap_forward (const tl_op_ctx *c, GError **error)
 {
   const tl_net *net = c->net;
   (void) error;
-  tl_global_avgpool_forward (c->in[0], gpool_shape (IN (c->node, 0)), c->out[0]);
+  tl_global_avgpool_forward (c->in[0], nc_flat_shape (IN (c->node, 0)), c->out[0]);
   return TRUE;
 }
 
@@ -556,7 +558,7 @@ gap_backward (const tl_op_ctx *c, const float *const *dout, float *const *din,
   const tl_net *net = c->net;
   (void) error;
   if (din[0] && dout[0])
-    tl_global_avgpool_backward (dout[0], din[0], gpool_shape (IN (c->node, 0)));
+    tl_global_avgpool_backward (dout[0], din[0], nc_flat_shape (IN (c->node, 0)));
   return TRUE;
 }
 
@@ -565,7 +567,7 @@ gmp_forward (const tl_op_ctx *c, GError **error)
 {
   const tl_net *net = c->net;
   (void) error;
-  tl_global_maxpool_forward (c->in[0], gpool_shape (IN (c->node, 0)), c->out[0], NULL);
+  tl_global_maxpool_forward (c->in[0], nc_flat_shape (IN (c->node, 0)), c->out[0], NULL);
   return TRUE;
 }
 
@@ -577,7 +579,7 @@ gmp_backward (const tl_op_ctx *c, const float *const *dout, float *const *din,
   (void) error;
   if (!din[0] || !dout[0])
     return TRUE;
-  tl_shape4 xs = gpool_shape (IN (c->node, 0));
+  tl_shape4 xs = nc_flat_shape (IN (c->node, 0));
   int64_t *arg = g_new (int64_t, MAX (xs.n * xs.c, 1));
   float *tmp = g_new (float, MAX (xs.n * xs.c, 1));
   tl_global_maxpool_forward (c->in[0], xs, tmp, arg);
@@ -781,18 +783,12 @@ bn_infer (tl_net *net, tl_node *node, GError **error)
   return TRUE;
 }
 
-static tl_shape4
-bn_shape (const tl_value *x)
-{
-  return (tl_shape4) { x->shape[0], x->shape[1], tl_shape_numel (x->ndim - 2, x->shape + 2), 1 };
-}
-
 static gboolean
 bn_forward (const tl_op_ctx *c, GError **error)
 {
   const tl_net *net = c->net;
   float eps = tl_node_attr_float (c->node, "epsilon", 1e-5f);
-  if (!tl_batchnorm_forward (c->in[0], bn_shape (IN (c->node, 0)), c->in[1], c->in[2], c->in[3],
+  if (!tl_batchnorm_forward (c->in[0], nc_flat_shape (IN (c->node, 0)), c->in[1], c->in[2], c->in[3],
                              c->in[4], eps, c->out[0], error))
     return node_prefix (c->node, error);
   return TRUE;
@@ -804,7 +800,7 @@ bn_backward (const tl_op_ctx *c, const float *const *dout, float *const *din, GE
   const tl_net *net = c->net;
   float eps = tl_node_attr_float (c->node, "epsilon", 1e-5f);
   if (din[0] && dout[0]
-      && !tl_batchnorm_backward (dout[0], bn_shape (IN (c->node, 0)), c->in[1], c->in[4], eps,
+      && !tl_batchnorm_backward (dout[0], nc_flat_shape (IN (c->node, 0)), c->in[1], c->in[4], eps,
                                  din[0], error))
     return node_prefix (c->node, error);
   return TRUE;
