@@ -102,27 +102,6 @@ normalised (tl_model *model, const tl_tensor *pixels, GError **error)
   return x;
 }
 
-static gboolean
-check_layer (tl_net *net, const char *layer, const char *model, GError **error)
-{
-  const tl_net_tensor_info *t = tl_net_find_tensor (net, layer);
-  if (!t)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "layer '%s' is not a tensor of model '%s'",
-                   layer, model);
-      return FALSE;
-    }
-  if (!t->explainable)
-    {
-      char buf[64];
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "layer '%s' of model '%s' is %s; saliency needs an NxCxHxW feature map "
-                   "with H, W > 1", layer, model, tl_shape_str (t->ndim, t->shape, buf, sizeof buf));
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* The embedding of an image: a contiguous copy of the score tensor. */
 static float *
 embedding_of (tl_model *model, tl_net *net, const tl_image *img, const char *tensor,
@@ -260,7 +239,7 @@ tl_explain_labelled (tl_model *model, const tl_image *img, const tl_labelled_par
     return NULL;
   const char *layer = p->layer && *p->layer ? p->layer : tl_model_default_layer (model);
   const char *tensor = tl_model_score_tensor (model, error);
-  if (!tensor || !check_layer (net, layer, tl_model_name (model), error))
+  if (!tensor || !tl_explain_check_layer (net, layer, tl_model_name (model), error))
     return NULL;
   tl_task task = tl_model_task (model);
   gboolean gradients = p->method != TL_LABELLED_SCORECAM;

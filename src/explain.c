@@ -232,8 +232,8 @@ read_and_resize (int width, int height, tl_rows_func rows, void *rows_data, int 
 
 /* ---- the pipeline ----------------------------------------------------- */
 
-static gboolean
-check_layer (tl_net *net, const char *layer, const char *model, GError **error)
+gboolean
+tl_explain_check_layer (tl_net *net, const char *layer, const char *model, GError **error)
 {
   const tl_net_tensor_info *t = tl_net_find_tensor (net, layer);
   if (!t)
@@ -427,7 +427,7 @@ tl_explain_rows (tl_model *model, int width, int height, tl_rows_func rows, void
     return NULL;
   const char *layer = params->saliency.layer && *params->saliency.layer
                         ? params->saliency.layer : tl_model_default_layer (model);
-  if (!check_layer (net, layer, tl_model_name (model), error))
+  if (!tl_explain_check_layer (net, layer, tl_model_name (model), error))
     return NULL;
 
   const tl_preprocess_params *pre = tl_model_preprocess (model);

@@ -95,6 +95,11 @@ tl_explanation *tl_explain_image (tl_model *model, const tl_image *img,
                                   GError **error);
 void            tl_explanation_free (tl_explanation *ex);
 
+/* Fails unless layer names an explainable (NxCxHxW, H, W > 1) tensor of net;
+ * model is the model's name, for the message. */
+gboolean        tl_explain_check_layer (tl_net *net, const char *layer, const char *model,
+                                        GError **error);
+
 /* The map at the image's size (image_width x image_height floats, g_free). */
 float          *tl_explanation_full_map (const tl_explanation *ex, GError **error);
 /* Row-at-a-time access to the same values (tl_map_sampler_row). */
