@@ -21,6 +21,8 @@ enum_start (tensorlens_saliency_method)
   enum_value (TENSORLENS_SALIENCY_GRADCAM, "gradcam", "Grad-CAM (baseline, needs a class)")
   enum_value (TENSORLENS_SALIENCY_GRADCAM_PLUS_PLUS, "gradcam-plus-plus",
               "Grad-CAM++ (baseline, needs a class)")
+  enum_value (TENSORLENS_SALIENCY_SCORECAM, "scorecam",
+              "Score-CAM (baseline, one forward pass per channel)")
 enum_end (TensorlensSaliencyMethod)
 
 enum_start (tensorlens_saliency_weighting)
@@ -58,11 +60,12 @@ property_enum (method, "Method", TensorlensSaliencyMethod, tensorlens_saliency_m
   description ("Label-free saliency method: EigenCAM (first principal component of the "
                "features), Multivec-EigenCAM (weighted sum of components), TSM and MTSM "
                "(Tucker decomposition of the feature tensor); or a label-dependent baseline, "
-               "Grad-CAM or Grad-CAM++, for classifiers and detectors")
+               "Grad-CAM or Grad-CAM++ (classifiers and detectors), or Score-CAM (any "
+               "model; slow: it scores the image masked by each channel)")
 
 property_int (target, "Target class", -1)
-  description ("Grad-CAM/Grad-CAM++: class index to explain; -1 = the predicted class "
-               "(label-free methods need none)")
+  description ("Grad-CAM/Grad-CAM++/Score-CAM: class index to explain; -1 = the predicted "
+               "class (label-free methods need none)")
   value_range (-1, 100000)
   ui_range (-1, 999)
 
@@ -85,6 +88,18 @@ property_int (components, "Components", 0)
   description ("Multivec-EigenCAM: number of components summed; 0 = every non-zero one")
   value_range (0, 65536)
   ui_range (0, 64)
+
+property_int (channels, "Score-CAM channels", 0)
+  description ("Score-CAM: use the N channels with the largest mean activation "
+               "(one masked forward pass each); 0 = every channel")
+  value_range (0, 65536)
+  ui_range (0, 512)
+
+property_int (batch, "Score-CAM batch", 8)
+  description ("Score-CAM: masked inputs scored per forward pass (speed and memory only; "
+               "the map does not depend on it)")
+  value_range (1, 64)
+  ui_range (1, 64)
 
 property_enum (weighting, "Weighting", TensorlensSaliencyWeighting,
                tensorlens_saliency_weighting, TENSORLENS_SALIENCY_WEIGHT_SIGMA)
@@ -123,6 +138,7 @@ property_double (opacity, "Opacity", 0.5)
 #include "gegl-op.h"
 
 #include "explain.h"
+#include "explain-labelled.h"
 
 #include <string.h>
 
@@ -197,6 +213,7 @@ explain_params (GeglProperties *o)
     [TENSORLENS_SALIENCY_MTSM] = TL_SALIENCY_MTSM,
     [TENSORLENS_SALIENCY_GRADCAM] = TL_SALIENCY_EIGENCAM,   /* unused */
     [TENSORLENS_SALIENCY_GRADCAM_PLUS_PLUS] = TL_SALIENCY_EIGENCAM,
+    [TENSORLENS_SALIENCY_SCORECAM] = TL_SALIENCY_EIGENCAM,
   };
   static const tl_saliency_weighting weightings[] = {
     [TENSORLENS_SALIENCY_WEIGHT_SIGMA] = TL_SALIENCY_WEIGHT_SIGMA,
@@ -219,6 +236,19 @@ explain_params (GeglProperties *o)
   p->sign_rule = o->sign_rule;
   p->sweeps = o->sweeps;
   return e;
+}
+
+/* Score-CAM goes through the label-dependent pipeline (the CLI's). */
+static tl_labelled_params
+labelled_params (GeglProperties *o)
+{
+  tl_labelled_params l = tl_labelled_default_params ();
+  l.method = TL_LABELLED_SCORECAM;
+  l.layer = o->layer;
+  l.target = o->target;
+  l.channels = o->channels;
+  l.batch = o->batch;
+  return l;
 }
 
 static tl_render_params
@@ -321,8 +351,16 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
   if (ok)
     {
       row_source src = { input, extent, babl_format_with_space ("R'G'B' float", space) };
-      ex = tl_explain_rows (model, extent.width, extent.height, read_rows, &src, &sp,
-                            feature_cache (), progress, operation, &err);
+      if (o->method == TENSORLENS_SALIENCY_SCORECAM)
+        {
+          tl_labelled_params lp = labelled_params (o);
+          ex = tl_explain_labelled_rows (model, extent.width, extent.height, read_rows, &src,
+                                         &lp, feature_cache (), NULL, progress, operation,
+                                         &err);
+        }
+      else
+        ex = tl_explain_rows (model, extent.width, extent.height, read_rows, &src, &sp,
+                              feature_cache (), progress, operation, &err);
       ok = ex != NULL;
     }
   if (ok)
@@ -379,8 +417,8 @@ gegl_op_class_init (GeglOpClass *klass)
     "gimp:menu-label", "Saliency Map...",
     "description",
       "Shows where a convolutional network looks in the image: a label-free saliency map "
-      "(EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's features, or the Grad-CAM and "
-      "Grad-CAM++ baselines for a class) rendered as a heat map, a grey map, an overlay or a "
+      "(EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's features, or the Grad-CAM, "
+      "Grad-CAM++ and Score-CAM baselines for a class) rendered as a heat map, a grey map, an overlay or a "
       "masked image. The whole image is analysed at once.",
     NULL);
 }

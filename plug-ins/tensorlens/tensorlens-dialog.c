@@ -63,7 +63,8 @@ gboolean
 tlp_saliency_dialog (TlpSaliencyVals *v)
 {
   static const char *const methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm",
-                                         "gradcam", "gradcam-plus-plus", "all", NULL };
+                                         "gradcam", "gradcam-plus-plus", "scorecam", "all",
+                                         NULL };
   static const char *const outputs[] = { "overlay", "heatmap", "map", "masked", NULL };
   static const char *const cmaps[] = { "jet", "turbo", "viridis", "inferno", "magma", "gray",
                                        NULL };

@@ -42,8 +42,8 @@ static const GimpParamDef saliency_args[] = {
                               "of a model card (.json) or ONNX file" },
   { GIMP_PDB_STRING, "layer", "Feature tensor to explain; \"\" = the model's default layer" },
   { GIMP_PDB_STRING, "method", "eigencam, multivec-eigencam, tsm, mtsm, gradcam, "
-                               "gradcam-plus-plus (classifiers and detectors), or all (one layer "
-                               "per label-free method)" },
+                               "gradcam-plus-plus (classifiers and detectors), scorecam (any "
+                               "model), or all (one layer per label-free method)" },
   { GIMP_PDB_STRING, "output", "heatmap, map, overlay or masked" },
   { GIMP_PDB_STRING, "colormap", "turbo, jet, viridis, inferno, magma or gray" },
   { GIMP_PDB_FLOAT, "opacity", "Overlay opacity of the heat map, 0..100" },
@@ -124,7 +124,7 @@ method_title (const char *method)
   static const char *const names[][2] = {
     { "eigencam", "EigenCAM" }, { "multivec-eigencam", "Multivec-EigenCAM" },
     { "tsm", "TSM" }, { "mtsm", "MTSM" }, { "gradcam", "Grad-CAM" },
-    { "gradcam-plus-plus", "Grad-CAM++" },
+    { "gradcam-plus-plus", "Grad-CAM++" }, { "scorecam", "Score-CAM" },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
     if (strcmp (method, names[i][0]) == 0)
@@ -216,11 +216,12 @@ check_values (const TlpSaliencyVals *v, GError **error)
   if (!found)
     return FALSE;
   if (strcmp (v->method, "all") != 0 && !g_strv_contains (all_methods, v->method)
-      && strcmp (v->method, "gradcam") != 0 && strcmp (v->method, "gradcam-plus-plus") != 0)
+      && strcmp (v->method, "gradcam") != 0 && strcmp (v->method, "gradcam-plus-plus") != 0
+      && strcmp (v->method, "scorecam") != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                    "method '%s' is not one of eigencam, multivec-eigencam, tsm, mtsm, gradcam, "
-                   "gradcam-plus-plus, all", v->method);
+                   "gradcam-plus-plus, scorecam, all", v->method);
       return FALSE;
     }
   if (!(v->opacity >= 0 && v->opacity <= 100))
