@@ -107,6 +107,9 @@ generate_params (GeglProperties *o)
   p.sampler.pmf.radius = o->radius;
   p.sampler.gmm.components = o->components;
   p.seed = (uint64_t) (guint) o->seed;
+  /* every random choice follows the seed, as `tensorlens sample --seed`
+   * does: the GMM's k-means++ initialisation too */
+  p.sampler.gmm.init_seed = p.seed;
   p.count = o->count;
   p.columns = o->columns;
   p.cell_size = o->cell_size;
