@@ -26,6 +26,7 @@ struct tl_model
 };
 
 static _Atomic int64_t forward_count;
+static _Atomic int64_t forward_usec;
 
 /* ---- finding models --------------------------------------------------- */
 
@@ -440,7 +441,9 @@ tl_model_run (tl_model *model, tl_net *net, const tl_tensor *const *inputs, int 
   g_return_val_if_fail (net == model->net || net == model->decoder, NULL);
   g_mutex_lock (&model->lock);
   atomic_fetch_add (&forward_count, 1);
+  gint64 t0 = g_get_monotonic_time ();
   tl_net_result *r = tl_net_run (net, inputs, n_inputs, taps, n_taps, flags, error);
+  atomic_fetch_add (&forward_usec, g_get_monotonic_time () - t0);
   g_mutex_unlock (&model->lock);
   return r;
 }
@@ -449,4 +452,10 @@ int64_t
 tl_model_forward_count (void)
 {
   return atomic_load (&forward_count);
+}
+
+int64_t
+tl_model_forward_usec (void)
+{
+  return atomic_load (&forward_usec);
 }

@@ -73,5 +73,8 @@ tl_net_result *tl_model_run (tl_model *model, tl_net *net, const tl_tensor *cons
 /* Forward passes made through tl_model_run in this process (all models):
  * how tests prove that caching works. */
 int64_t     tl_model_forward_count (void);
+/* Wall time spent in those passes, microseconds: how benchmarks separate
+ * the network from the work around it. */
+int64_t     tl_model_forward_usec (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (tl_model, tl_model_unref)
