@@ -166,7 +166,10 @@ tlp_latent_dialog (TlpLatentVals *v)
   attach (table, 0, "_Model:", model);
   GtkWidget *sampler = choice_combo (samplers, v->sampler, FALSE);
   attach (table, 1, "_Sampler:", sampler);
-  GtkWidget *seed = gimp_random_seed_new (&v->seed, NULL);
+  /* the widget writes its "Randomize" toggle through this pointer (it
+   * must not be NULL: gimp_random_seed_new dereferences it) */
+  gboolean randomize = FALSE;
+  GtkWidget *seed = gimp_random_seed_new (&v->seed, &randomize);
   attach (table, 2, "S_eed:", seed);
   GtkObject *count = gimp_scale_entry_new (GTK_TABLE (table), 0, 3, "_Count:", 200, 0, v->count,
                                            1, 256, 1, 8, 0, TRUE, 1, 4096, NULL, NULL);
@@ -197,6 +200,8 @@ tlp_latent_dialog (TlpLatentVals *v)
       v->columns = (gint32) gtk_adjustment_get_value (GTK_ADJUSTMENT (cols));
       v->cell_size = (gint32) gtk_adjustment_get_value (GTK_ADJUSTMENT (cell));
       v->new_image = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (newimg));
+      if (randomize)
+        v->seed = g_random_int ();
       v->seed &= G_MAXINT;
       g_strlcpy (v->options, gtk_entry_get_text (GTK_ENTRY (options)), sizeof v->options);
     }

@@ -2,7 +2,9 @@
 # Smoke test of the interactive path (TAP): under Xvfb, gimp-console runs
 # plug-in-tensorlens-saliency in RUN-INTERACTIVE mode, the dialog appears
 # ("Saliency Map" window), OK is pressed with xdotool, and the new layer
-# comes back to Script-Fu. Usage: test-gimp-dialog.sh PLUGIN_DIR GIMP_LIBDIR SRCDIR
+# comes back to Script-Fu; then the same for plug-in-tensorlens-latent-samples
+# ("Latent Samples" window: its defaults make a new 266x266 image of 16
+# fmnist-ae samples). Usage: test-gimp-dialog.sh PLUGIN_DIR GIMP_LIBDIR SRCDIR
 plugdir=$1
 gimplibdir=$2
 data=$3/../data/gegl
@@ -65,5 +67,41 @@ if grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log"; then
 else
   echo "not ok 2 - OK adds the layer and returns it"; sed 's/^/# /' "$tmp/log" | tail -20
 fi
-echo "1..2"
-grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log" && [ $n -eq 1 ]
+
+# The latent-samples dialog (its seed widget once crashed the plug-in).
+timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
+(let* ((image (car (gimp-image-new 120 80 RGB)))
+       (layer (car (gimp-layer-new image 120 80 RGB-IMAGE \"bg\" 100 LAYER-MODE-NORMAL)))
+       (dummy (gimp-image-insert-layer image layer 0 -1))
+       (out (car (plug-in-tensorlens-latent-samples RUN-INTERACTIVE image layer
+                   \"fmnist-ae\" \"pmf\" 0 16 4 64 0 \"\"))))
+  (gimp-message (string-append \"TL-UI-LATENT \" (number->string (car (gimp-image-width out)))
+                               \"x\" (number->string (car (gimp-image-height out))))))" \
+  -b '(gimp-quit 0)' >"$tmp/log2" 2>&1 &
+gpid=$!
+win=
+for i in $(seq 120); do
+  win=$(xwininfo -root -tree 2>/dev/null | grep '"Latent Samples"' | awk '{print $1}' | head -1)
+  [ -n "$win" ] && break
+  sleep 0.5
+done
+if [ -n "$win" ]; then n=$((n + 1)); echo "ok 3 - the latent-samples dialog opens"
+else echo "not ok 3 - the latent-samples dialog opens"; sed 's/^/# /' "$tmp/log2" | tail -20; fi
+if [ -n "$win" ]; then
+  sleep 1
+  xdotool windowfocus --sync "$win" key Return 2>/dev/null
+  for i in $(seq 60); do grep -q TL-UI-LATENT "$tmp/log2" && break; sleep 0.5; done
+  if ! grep -q TL-UI-LATENT "$tmp/log2"; then
+    eval "$(xdotool getwindowgeometry --shell "$win")"
+    xdotool mousemove $((X + WIDTH - 50)) $((Y + HEIGHT - 22)) click 1
+  fi
+fi
+wait "$gpid"
+gpid=
+if grep -q "TL-UI-LATENT 266x266" "$tmp/log2" && ! grep -q "execution error\|crashed" "$tmp/log2"; then
+  n=$((n + 1)); echo "ok 4 - OK renders the default grid into a new image"
+else
+  echo "not ok 4 - OK renders the default grid into a new image"; sed 's/^/# /' "$tmp/log2" | tail -20
+fi
+echo "1..4"
+grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log" && [ $n -eq 3 ]
