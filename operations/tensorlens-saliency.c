@@ -139,6 +139,7 @@ property_double (opacity, "Opacity", 0.5)
 
 #include "explain.h"
 #include "explain-labelled.h"
+#include "tensorlens-op.h"
 
 #include <string.h>
 
@@ -301,12 +302,6 @@ read_rows (void *user, int y, int n, float *rgb, GError **error)
   return TRUE;
 }
 
-static void
-progress (double fraction, const char *stage, void *user)
-{
-  gegl_operation_progress (GEGL_OPERATION (user), fraction, (gchar *) stage);
-}
-
 /* Rendering is split into row ranges over GEGL's worker threads (the op
  * itself is not threaded: the network must run once). Each range renders
  * strip by strip with its own buffers: no full-size copy. */
@@ -390,20 +385,21 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
         {
           tl_labelled_params lp = labelled_params (o);
           ex = tl_explain_labelled_rows (model, extent.width, extent.height, read_rows, &src,
-                                         &lp, feature_cache (), NULL, progress, operation,
-                                         &err);
+                                         &lp, feature_cache (), NULL, tensorlens_op_progress,
+                                         operation, &err);
         }
       else
         ex = tl_explain_rows (model, extent.width, extent.height, read_rows, &src, &sp,
-                              feature_cache (), progress, operation, &err);
+                              feature_cache (), tensorlens_op_progress, operation, &err);
       ok = ex != NULL;
     }
   if (ok)
     ok = render (operation, ex, &rp, input, output, &extent, result, fmt, &err);
   if (!ok)
     {
-      g_warning ("tensorlens:saliency: %s; passing the image through unchanged",
-                 err ? err->message : "unknown error");
+      g_autofree char *m = g_strdup_printf ("%s; passing the image through unchanged",
+                                            err ? err->message : "unknown error");
+      tensorlens_op_warn (operation, m, FALSE);
       gegl_buffer_copy (input, result, GEGL_ABYSS_NONE, output, result);
     }
   g_clear_error (&err);
@@ -444,18 +440,15 @@ gegl_op_class_init (GeglOpClass *klass)
   operation_class->get_cached_region = get_cached_region;
   operation_class->threaded = FALSE;
 
-  gegl_operation_class_set_keys (operation_class,
-    "name", "tensorlens:saliency",
-    "title", "Saliency Map (tensorlens)",
-    "categories", "enhance:analysis",
-    "gimp:menu-path", "<Image>/Filters/Tensorlens",
-    "gimp:menu-label", "Saliency Map...",
-    "description",
-      "Shows where a convolutional network looks in the image: a label-free saliency map "
-      "(EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's features, or the Grad-CAM, "
-      "Grad-CAM++ and Score-CAM baselines for a class) rendered as a heat map, a grey map, an overlay or a "
-      "masked image. The whole image is analysed at once.",
-    NULL);
+  static const tensorlens_op_keys keys = {
+    "tensorlens:saliency", "Saliency Map (tensorlens)", "enhance:analysis",
+    "<Image>/Filters/Tensorlens", "Saliency Map...",
+    "Shows where a convolutional network looks in the image: a label-free saliency map "
+    "(EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's features, or the Grad-CAM, "
+    "Grad-CAM++ and Score-CAM baselines for a class) rendered as a heat map, a grey map, an "
+    "overlay or a masked image. The whole image is analysed at once.",
+  };
+  tensorlens_op_set_keys (operation_class, &keys, FALSE);
 }
 
 #endif

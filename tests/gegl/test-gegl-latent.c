@@ -27,6 +27,22 @@ new_op (GeglNode *g, int seed, int count)
   return op;
 }
 
+/* The library's parameters for new_op (seed, count). */
+static tl_generate_params
+library_params (int seed, int count)
+{
+  tl_generate_params p = tl_generate_default_params ();
+  p.seed = (uint64_t) seed;
+  p.count = count;
+  p.columns = 3;
+  p.cell_size = 16;
+  p.spacing = 2;
+  p.background[0] = 0.2f;
+  p.background[1] = 0.4f;
+  p.background[2] = 0.6f;
+  return p;
+}
+
 static void
 test_matches_library (void)
 {
@@ -54,15 +70,7 @@ test_matches_library (void)
 
   g_autoptr (tl_model) m = tl_model_get (card, &err);
   g_assert_no_error (err);
-  tl_generate_params p = tl_generate_default_params ();
-  p.seed = 42;
-  p.count = 7;
-  p.columns = 3;
-  p.cell_size = 16;
-  p.spacing = 2;
-  p.background[0] = 0.2f;
-  p.background[1] = 0.4f;
-  p.background[2] = 0.6f;
+  tl_generate_params p = library_params (42, 7);
   g_autoptr (tl_image) ref = tl_generate_grid (m, &p, NULL, NULL, &err);
   g_assert_no_error (err);
   tl_assert_close (px, ref->data, (size_t) bb.width * bb.height * 4, 1e-6);
@@ -98,17 +106,9 @@ test_gmm_seed (void)
 
   g_autoptr (tl_model) m = tl_model_get (card, &err);
   g_assert_no_error (err);
-  tl_generate_params p = tl_generate_default_params ();
+  tl_generate_params p = library_params (7, 9);
   p.sampler.kind = TL_SAMPLER_GMM;
   p.sampler.gmm.components = 3;
-  p.seed = 7;
-  p.count = 9;
-  p.columns = 3;
-  p.cell_size = 16;
-  p.spacing = 2;
-  p.background[0] = 0.2f;
-  p.background[1] = 0.4f;
-  p.background[2] = 0.6f;
   p.sampler.gmm.init_seed = 7;
   g_autoptr (tl_image) ref = tl_generate_grid (m, &p, NULL, NULL, &err);
   g_assert_no_error (err);

@@ -29,6 +29,25 @@ for i in $(seq 50); do [ -s "$tmp/display" ] && break; sleep 0.1; done
 export DISPLAY=":$(cat "$tmp/display")"
 printf '(plug-in-path "%s:%s/plug-ins")\n' "$plugdir" "$gimplibdir" >"$tmp/gimprc"
 export GIMP2_DIRECTORY="$tmp/home" XDG_DATA_HOME="$tmp/xdg"
+# wait_window TITLE: prints the id of the window titled TITLE (60 s at most).
+wait_window () {
+  for i in $(seq 120); do
+    w=$(xwininfo -root -tree 2>/dev/null | grep "\"$1\"" | awk '{print $1}' | head -1)
+    [ -n "$w" ] && { echo "$w"; return; }
+    sleep 0.5
+  done
+}
+# press_ok WIN LOG MARKER: Return in the dialog (its default response is OK;
+# without a window manager, focus it and type through XTEST), falling back
+# to clicking the OK button (bottom right) if MARKER does not reach LOG.
+press_ok () {
+  sleep 1
+  xdotool windowfocus --sync "$1" key Return 2>/dev/null
+  for i in $(seq 60); do grep -q "$3" "$2" && return; sleep 0.5; done
+  eval "$(xdotool getwindowgeometry --shell "$1")"
+  xdotool mousemove $((X + WIDTH - 50)) $((Y + HEIGHT - 22)) click 1
+}
+
 timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
 (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$data/coffee-300x200.png\" \"c.png\")))
        (drawable (car (gimp-image-get-active-drawable image)))
@@ -39,25 +58,9 @@ timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
 gpid=$!
 
 n=0
-win=
-for i in $(seq 120); do
-  win=$(xwininfo -root -tree 2>/dev/null | grep '"Saliency Map"' | awk '{print $1}' | head -1)
-  [ -n "$win" ] && break
-  sleep 0.5
-done
+win=$(wait_window "Saliency Map")
 if [ -n "$win" ]; then n=1; echo "ok 1 - the dialog opens"; else echo "not ok 1 - the dialog opens"; fi
-# OK: the dialog's default response is OK when Return is pressed in it;
-# without a window manager, focus it and type through XTEST.
-if [ -n "$win" ]; then
-  sleep 1
-  xdotool windowfocus --sync "$win" key Return 2>/dev/null
-  for i in $(seq 60); do grep -q TL-UI "$tmp/log" && break; sleep 0.5; done
-  if ! grep -q TL-UI "$tmp/log"; then
-    # fall back to clicking the OK button (bottom right of the dialog)
-    eval "$(xdotool getwindowgeometry --shell "$win")"
-    xdotool mousemove $((X + WIDTH - 50)) $((Y + HEIGHT - 22)) click 1
-  fi
-fi
+[ -n "$win" ] && press_ok "$win" "$tmp/log" TL-UI
 wait "$gpid"
 gpid=
 # interactive runs start from the defaults / last values (a fresh user dir:
@@ -79,23 +82,10 @@ timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
                                \"x\" (number->string (car (gimp-image-height out))))))" \
   -b '(gimp-quit 0)' >"$tmp/log2" 2>&1 &
 gpid=$!
-win=
-for i in $(seq 120); do
-  win=$(xwininfo -root -tree 2>/dev/null | grep '"Latent Samples"' | awk '{print $1}' | head -1)
-  [ -n "$win" ] && break
-  sleep 0.5
-done
+win=$(wait_window "Latent Samples")
 if [ -n "$win" ]; then n=$((n + 1)); echo "ok 3 - the latent-samples dialog opens"
 else echo "not ok 3 - the latent-samples dialog opens"; sed 's/^/# /' "$tmp/log2" | tail -20; fi
-if [ -n "$win" ]; then
-  sleep 1
-  xdotool windowfocus --sync "$win" key Return 2>/dev/null
-  for i in $(seq 60); do grep -q TL-UI-LATENT "$tmp/log2" && break; sleep 0.5; done
-  if ! grep -q TL-UI-LATENT "$tmp/log2"; then
-    eval "$(xdotool getwindowgeometry --shell "$win")"
-    xdotool mousemove $((X + WIDTH - 50)) $((Y + HEIGHT - 22)) click 1
-  fi
-fi
+[ -n "$win" ] && press_ok "$win" "$tmp/log2" TL-UI-LATENT
 wait "$gpid"
 gpid=
 if grep -q "TL-UI-LATENT 266x266" "$tmp/log2" && ! grep -q "execution error\|crashed" "$tmp/log2"; then
