@@ -10,6 +10,9 @@
 #define PLUG_IN_BINARY "tensorlens"
 #define PLUG_IN_ROLE   "tensorlens-saliency"
 
+const char *const tlp_layer_modes[] = { "normal", "multiply", "screen", "overlay",
+                                        "soft-light", "hard-light", NULL };
+
 TlpSaliencyVals
 tlp_saliency_defaults (void)
 {
@@ -20,6 +23,7 @@ tlp_saliency_defaults (void)
   g_strlcpy (v.output, "overlay", sizeof v.output);
   g_strlcpy (v.colormap, "jet", sizeof v.colormap);
   v.opacity = 50.0;
+  g_strlcpy (v.layer_mode, "normal", sizeof v.layer_mode);
   return v;
 }
 
@@ -44,6 +48,23 @@ choice_combo (const char *const *choices, const char *current, gboolean entry)
     gtk_combo_box_set_active (GTK_COMBO_BOX (c), 0);
   return c;
 }
+
+/* Selects value in a choice_combo (free text if it has an entry). */
+static void
+combo_select (GtkWidget *combo, const char *const *choices, const char *value)
+{
+  for (int i = 0; choices[i]; i++)
+    if (strcmp (choices[i], value) == 0)
+      {
+        gtk_combo_box_set_active (GTK_COMBO_BOX (combo), i);
+        return;
+      }
+  if (gtk_combo_box_get_has_entry (GTK_COMBO_BOX (combo)))
+    gtk_entry_set_text (GTK_ENTRY (gtk_bin_get_child (GTK_BIN (combo))), value);
+}
+
+/* The dialogs' "Reset" button: puts the defaults back in the widgets. */
+#define RESPONSE_RESET 1
 
 static void
 combo_value (GtkWidget *combo, gchar *dst, gsize size)
@@ -71,11 +92,11 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
   GtkWidget *dialog = gimp_dialog_new ("Saliency Map", PLUG_IN_ROLE, NULL, 0,
                                        gimp_standard_help_func, "plug-in-tensorlens-saliency",
-                                       "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK,
-                                       NULL);
+                                       "_Reset", RESPONSE_RESET, "_Cancel",
+                                       GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
   gimp_window_set_transient (GTK_WINDOW (dialog));
 
-  GtkWidget *table = gtk_table_new (7, 3, FALSE);
+  GtkWidget *table = gtk_table_new (8, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_container_set_border_width (GTK_CONTAINER (table), 12);
@@ -91,7 +112,6 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
       g_ptr_array_add (names, *n);
   g_ptr_array_add (names, NULL);
   GtkWidget *model = choice_combo ((const char *const *) names->pdata, v->model, TRUE);
-  g_ptr_array_free (names, TRUE);
   attach (table, 0, "_Model:", model);
 
   GtkWidget *layer = gtk_entry_new ();
@@ -107,13 +127,30 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
   GtkObject *opacity = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "O_pacity:", 200, 0,
                                              v->opacity, 0.0, 100.0, 1.0, 10.0, 0, TRUE, 0, 0,
                                              "Weight of the heat map in the overlay", NULL);
+  GtkWidget *lmode = choice_combo (tlp_layer_modes, v->layer_mode, FALSE);
+  gtk_widget_set_tooltip_text (lmode, "Blend mode of the new layer(s) over the image");
+  attach (table, 6, "Layer mo_de:", lmode);
   GtkWidget *options = gtk_entry_new ();
   gtk_entry_set_text (GTK_ENTRY (options), v->options);
   gtk_widget_set_tooltip_text (options, "key=value ... e.g. target=3 rank1=4 sweeps=10 weighting=sigma2");
-  attach (table, 6, "Op_tions:", options);
+  attach (table, 7, "Op_tions:", options);
 
   gtk_widget_show_all (dialog);
-  gboolean ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+  gint response;
+  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
+    {
+      TlpSaliencyVals d = tlp_saliency_defaults ();
+      combo_select (model, (const char *const *) names->pdata, d.model);
+      gtk_entry_set_text (GTK_ENTRY (layer), d.layer);
+      combo_select (method, methods, d.method);
+      combo_select (output, outputs, d.output);
+      combo_select (cmap, cmaps, d.colormap);
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (opacity), d.opacity);
+      combo_select (lmode, tlp_layer_modes, d.layer_mode);
+      gtk_entry_set_text (GTK_ENTRY (options), d.options);
+    }
+  g_ptr_array_free (names, TRUE);
+  gboolean ok = response == GTK_RESPONSE_OK;
   if (ok)
     {
       g_autofree gchar *m = gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (model));
@@ -124,6 +161,7 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
       combo_value (output, v->output, sizeof v->output);
       combo_value (cmap, v->colormap, sizeof v->colormap);
       v->opacity = gtk_adjustment_get_value (GTK_ADJUSTMENT (opacity));
+      combo_value (lmode, v->layer_mode, sizeof v->layer_mode);
       g_strlcpy (v->options, gtk_entry_get_text (GTK_ENTRY (options)), sizeof v->options);
     }
   gtk_widget_destroy (dialog);
@@ -151,8 +189,9 @@ tlp_latent_dialog (TlpLatentVals *v)
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
   GtkWidget *dialog = gimp_dialog_new ("Latent Samples", "tensorlens-latent-samples", NULL, 0,
                                        gimp_standard_help_func,
-                                       "plug-in-tensorlens-latent-samples", "_Cancel",
-                                       GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
+                                       "plug-in-tensorlens-latent-samples", "_Reset",
+                                       RESPONSE_RESET, "_Cancel", GTK_RESPONSE_CANCEL, "_OK",
+                                       GTK_RESPONSE_OK, NULL);
   gimp_window_set_transient (GTK_WINDOW (dialog));
   GtkWidget *table = gtk_table_new (8, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
@@ -189,7 +228,23 @@ tlp_latent_dialog (TlpLatentVals *v)
   attach (table, 7, "Op_tions:", options);
 
   gtk_widget_show_all (dialog);
-  gboolean ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+  gint response;
+  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
+    {
+      TlpLatentVals d = tlp_latent_defaults ();
+      combo_select (model, (const char *const *) aes, d.model);
+      combo_select (sampler, samplers, d.sampler);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (GIMP_RANDOM_SEED_SPINBUTTON (seed)),
+                                 d.seed);
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (GIMP_RANDOM_SEED_TOGGLE (seed)),
+                                    FALSE);
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (count), d.count);
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (cols), d.columns);
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (cell), d.cell_size);
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (newimg), d.new_image != 0);
+      gtk_entry_set_text (GTK_ENTRY (options), d.options);
+    }
+  gboolean ok = response == GTK_RESPONSE_OK;
   if (ok)
     {
       g_autofree gchar *m = gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (model));

@@ -49,7 +49,9 @@ static const GimpParamDef saliency_args[] = {
   { GIMP_PDB_FLOAT, "opacity", "Overlay opacity of the heat map, 0..100" },
   { GIMP_PDB_STRING, "options", "More tensorlens:saliency properties as \"key=value ...\" "
                                 "(target rank1 rank2 rank3 components weighting sign-rule "
-                                "sweeps)" },
+                                "sweeps channels batch), and the plug-in's own layer-mode=normal|"
+                                "multiply|screen|overlay|soft-light|hard-light (the new "
+                                "layers' blend mode)" },
 };
 
 static const GimpParamDef saliency_rets[] = {
@@ -147,6 +149,48 @@ layer_type_for (gint32 image)
     }
 }
 
+/* tlp_layer_modes (checked in check_values) -> GIMP's mode. */
+static GimpLayerMode
+layer_mode_for (const char *name)
+{
+  static const GimpLayerMode modes[] = {
+    GIMP_LAYER_MODE_NORMAL, GIMP_LAYER_MODE_MULTIPLY, GIMP_LAYER_MODE_SCREEN,
+    GIMP_LAYER_MODE_OVERLAY, GIMP_LAYER_MODE_SOFTLIGHT, GIMP_LAYER_MODE_HARDLIGHT,
+  };
+  for (int i = 0; tlp_layer_modes[i]; i++)
+    if (strcmp (name, tlp_layer_modes[i]) == 0)
+      return modes[i];
+  return GIMP_LAYER_MODE_NORMAL;
+}
+
+/* The plug-in's own option layer-mode=NAME (the blend mode of the new
+ * layers; every other key is a tensorlens:saliency property) moves from
+ * v->options to v->layer_mode. */
+static gboolean
+take_layer_mode (TlpSaliencyVals *v, GError **error)
+{
+  g_auto (GStrv) words = g_strsplit_set (v->options, " \t\n", -1);
+  g_autoptr (GString) rest = g_string_new (NULL);
+  for (char **w = words; *w; w++)
+    {
+      if (!**w)
+        continue;
+      if (g_str_has_prefix (*w, "layer-mode="))
+        g_strlcpy (v->layer_mode, *w + strlen ("layer-mode="), sizeof v->layer_mode);
+      else
+        g_string_append_printf (rest, "%s%s", rest->len ? " " : "", *w);
+    }
+  g_strlcpy (v->options, rest->str, sizeof v->options);
+  if (!g_strv_contains (tlp_layer_modes, v->layer_mode))
+    {
+      g_autofree char *all = g_strjoinv (", ", (char **) tlp_layer_modes);
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "layer-mode '%s' is not one of %s",
+                   v->layer_mode, all);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 typedef struct {
   int    index, count;   /* which method of how many */
 } progress_span;
@@ -183,7 +227,7 @@ saliency_layer (gint32 image, gint32 drawable, const TlpSaliencyVals *v, const c
       g_autofree char *name = g_strdup_printf ("Saliency — %s (%s)", method_title (method),
                                                v->model);
       layer = gimp_layer_new (image, name, w, h, layer_type_for (image), 100.0,
-                              GIMP_LAYER_MODE_NORMAL);
+                              layer_mode_for (v->layer_mode));
       GeglBuffer *in = gimp_drawable_get_buffer (drawable);
       GeglBuffer *out = gimp_drawable_get_buffer (layer);
       ok = tlp_process (graph, op, in, out, progress_cb, (gpointer) span, error);
@@ -268,7 +312,7 @@ run_saliency (GimpRunMode mode, gint nparams, const GimpParam *param, gint32 *la
       gimp_get_data (SALIENCY_PROC, &v);
       break;
     }
-  if (!check_values (&v, error))
+  if (!take_layer_mode (&v, error) || !check_values (&v, error))
     return GIMP_PDB_EXECUTION_ERROR;
 
   const char *one[] = { v.method, NULL };

@@ -42,6 +42,22 @@
                   "gimp-eigencam-heatmap.png" 0 9 0 0 0 0 0 0 0)
   (gimp-image-delete image))
 
+;; The blend mode of the new layer: the plug-in's own option layer-mode=,
+;; next to op properties in the same string.
+(let* ((image (load "coffee-300x200.png"))
+       (drawable (car (gimp-image-get-active-drawable image)))
+       (layer (car (plug-in-tensorlens-saliency RUN-NONINTERACTIVE image drawable
+                     "emotion" "" "eigencam" "heatmap" "jet" 50.0
+                     "sweeps=5 layer-mode=multiply"))))
+  (check "layer-mode: multiply" (= (car (gimp-layer-get-mode layer)) LAYER-MODE-MULTIPLY))
+  (gimp-image-delete image))
+(let* ((image (load "coffee-300x200.png"))
+       (drawable (car (gimp-image-get-active-drawable image)))
+       (layer (car (plug-in-tensorlens-saliency RUN-NONINTERACTIVE image drawable
+                     "emotion" "" "eigencam" "heatmap" "jet" 50.0 ""))))
+  (check "layer-mode: normal by default" (= (car (gimp-layer-get-mode layer)) LAYER-MODE-NORMAL))
+  (gimp-image-delete image))
+
 ;; Grad-CAM of a chosen class (a label-dependent baseline) through options.
 (let* ((image (load "coffee-300x200.png"))
        (drawable (car (gimp-image-get-active-drawable image)))
