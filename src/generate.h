@@ -25,8 +25,8 @@
  * run): a bound on work, not memory. */
 #define TL_GENERATE_MAX_COUNT 4096
 /* Latents per decoder pass by default: 1, because the engine decodes the
- * shipped autoencoders more slowly per image in batches (16 per pass: 0.6x
- * the speed of one at a time; docs/benchmarks.md, "Batched decoding"). */
+ * shipped autoencoders no faster in batches (16 per pass: 0.9x the speed of
+ * one at a time; docs/benchmarks.md, "Batched decoding"). */
 #define TL_GENERATE_DECODE_BATCH 1
 
 typedef struct {
