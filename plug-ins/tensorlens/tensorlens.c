@@ -7,8 +7,8 @@
  *     adds the saliency rendering of the drawable as a new layer above it
  *     (same size and offsets), one layer per method for method "all".
  *   plug-in-tensorlens-latent-samples   <Image>/Filters/Render/Tensorlens/...
- *     renders a grid of decoded autoencoder samples into a new image or a
- *     new layer of the image.
+ *     renders a grid of decoded autoencoder samples into a new image, or
+ *     fills the drawable (the selection's bounds) with it.
  *
  * Arguments are described once (the tables below) with GEGL property names,
  * so a GIMP 3 port maps them to gimp_procedure_add_*_argument. */
@@ -19,6 +19,7 @@
 #include "model.h"
 
 #include <libgimp/gimp.h>
+#include <math.h>
 #include <string.h>
 
 #define SALIENCY_PROC "plug-in-tensorlens-saliency"
@@ -67,15 +68,19 @@ static const char *const all_methods[] = { "eigencam", "multivec-eigencam", "tsm
 static const GimpParamDef latent_args[] = {
   { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
   { GIMP_PDB_IMAGE, "image", "Input image (used when new-image is 0)" },
-  { GIMP_PDB_DRAWABLE, "drawable", "Input drawable (unused)" },
+  { GIMP_PDB_DRAWABLE, "drawable", "Drawable to fill when new-image is 0 (within the "
+                                    "selection's bounds)" },
   { GIMP_PDB_STRING, "model", "Bundled autoencoder name (fmnist-ae, emoji-ae, ...) or the path "
                               "of its card (.json)" },
   { GIMP_PDB_STRING, "sampler", "pmf, gmm, gaussian or prior" },
   { GIMP_PDB_INT32, "seed", "Seed of the sample stream (same seed, same grid)" },
   { GIMP_PDB_INT32, "count", "Number of samples, 1..4096" },
   { GIMP_PDB_INT32, "columns", "Cells per row; 0 = a square-ish grid" },
-  { GIMP_PDB_INT32, "cell-size", "Side of a cell in pixels; 0 = the decoder's output size" },
-  { GIMP_PDB_INT32, "new-image", "1 = render into a new image, 0 = a new layer of image" },
+  { GIMP_PDB_INT32, "cell-size", "Side of a cell in pixels; 0 = the decoder's output size "
+                                 "(new image) or the size that fills the area (new-image 0)" },
+  { GIMP_PDB_INT32, "new-image", "1 = render into a new image of the grid's size, 0 = fill "
+                                 "the drawable (the selection's bounds) with the grid, centred "
+                                 "on the background" },
   { GIMP_PDB_STRING, "options", "More tensorlens:latent-samples properties as \"key=value ...\" "
                                 "(levels radius components spacing background)" },
 };
@@ -373,10 +378,81 @@ latent_node (GeglNode *op, const TlpLatentVals *v, GError **error)
          && tlp_set_options (op, LATENT_OP, v->options, latent_reserved, error);
 }
 
-/* Renders the grid into a new image or a new layer of image; returns the
+/* Fill mode with cell-size 0: the columns (0 = as many as the area's aspect
+ * suggests) and the cell size that make count cells fill a w x h area. */
+static gboolean
+fit_grid (GeglNode *op, const TlpLatentVals *v, int w, int h, GError **error)
+{
+  gint spacing = 0, count = v->count;
+  gegl_node_get (op, "spacing", &spacing, NULL);
+  int cols = v->columns > 0 ? v->columns
+                            : (int) ceil (sqrt ((double) count * w / MAX (h, 1)));
+  cols = CLAMP (cols, 1, count);
+  int rows = (count + cols - 1) / cols;
+  int cell = MIN ((w - (cols + 1) * spacing) / cols, (h - (rows + 1) * spacing) / rows);
+  if (cell < 1)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "a %dx%d area is too small for %d cells with spacing %d", w, h, count,
+                   spacing);
+      return FALSE;
+    }
+  gegl_node_set (op, "columns", cols, "cell-size", MIN (cell, 1024), NULL);
+  return TRUE;
+}
+
+/* Fill mode: the area (the selection's bounds within the drawable, or the
+ * whole drawable) painted with the background and the grid centred in it,
+ * through the drawable's shadow buffer (one undo step; the selection masks
+ * the result). */
+static gboolean
+latent_fill (gint32 drawable, GeglNode *graph, GeglNode *op, const TlpLatentVals *v,
+             GError **error)
+{
+  gint x, y, w, h;
+  if (!gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "the selection does not touch the layer");
+      return FALSE;
+    }
+  if (v->cell_size == 0 && !fit_grid (op, v, w, h, error))
+    return FALSE;
+  GeglRectangle bb = gegl_node_get_bounding_box (op);
+  const Babl *fmt = babl_format ("R'G'B'A float");
+  GeglRectangle area = { 0, 0, w, h };
+  GeglBuffer *grid = gegl_buffer_new (&bb, fmt);
+  progress_span span = { 0, 1 };
+  gboolean ok = tlp_process (graph, op, NULL, grid, progress_cb, &span, error);
+  if (ok)
+    {
+      GeglBuffer *buf = gegl_buffer_new (&area, fmt);
+      GeglColor *bg = NULL;
+      gegl_node_get (op, "background", &bg, NULL);
+      gegl_buffer_set_color (buf, &area, bg);
+      g_clear_object (&bg);
+      /* centred; a grid larger than the area (a given cell size) is cropped */
+      GeglRectangle from = { MAX (0, (bb.width - w) / 2), MAX (0, (bb.height - h) / 2),
+                             MIN (w, bb.width), MIN (h, bb.height) };
+      GeglRectangle to = { MAX (0, (w - bb.width) / 2), MAX (0, (h - bb.height) / 2),
+                           from.width, from.height };
+      gegl_buffer_copy (grid, &from, GEGL_ABYSS_NONE, buf, &to);
+      GeglBuffer *shadow = gimp_drawable_get_shadow_buffer (drawable);
+      GeglRectangle dst = { x, y, w, h };
+      gegl_buffer_copy (buf, &area, GEGL_ABYSS_NONE, shadow, &dst);
+      g_object_unref (shadow);   /* flushes the tiles to the core */
+      g_object_unref (buf);
+      gimp_drawable_merge_shadow (drawable, TRUE);
+      gimp_drawable_update (drawable, x, y, w, h);
+    }
+  g_object_unref (grid);
+  return ok;
+}
+
+/* Renders the grid into a new image of the grid's size (new_image) or into
+ * the drawable (the selection's bounds, else the whole layer); returns the
  * image or -1 with error set. */
 static gint32
-latent_render (gint32 image, const TlpLatentVals *v, GError **error)
+latent_render (gint32 image, gint32 drawable, const TlpLatentVals *v, GError **error)
 {
   GeglNode *graph = gegl_node_new ();
   GeglNode *op = gegl_node_new_child (graph, "operation", LATENT_OP, NULL);
@@ -394,14 +470,27 @@ latent_render (gint32 image, const TlpLatentVals *v, GError **error)
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "the grid is empty");
       goto out;
     }
-  gint32 target = v->new_image ? gimp_image_new (bb.width, bb.height, GIMP_RGB) : image;
-  if (target == -1)
+  if (!v->new_image)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "no image to add the samples to");
+      if (drawable == -1 || !gimp_item_is_drawable (drawable))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "no layer to fill (new-image 0 needs a drawable)");
+          goto out;
+        }
+      gimp_image_undo_group_start (image);
+      if (latent_fill (drawable, graph, op, v, error))
+        result = image;
+      gimp_image_undo_group_end (image);
       goto out;
     }
-  if (!v->new_image)
-    gimp_image_undo_group_start (target);
+  gint32 target = gimp_image_new (bb.width, bb.height, GIMP_RGB);
+  if (target == -1)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "cannot create a %dx%d image",
+                   bb.width, bb.height);
+      goto out;
+    }
   name = g_strdup_printf ("Latent samples — %s (%s, seed %u)", sampler_title (v->sampler),
                           v->model, v->seed);
   gint32 layer = gimp_layer_new (target, name, bb.width, bb.height, layer_type_for (target),
@@ -417,10 +506,6 @@ latent_render (gint32 image, const TlpLatentVals *v, GError **error)
       result = target;
     }
   else
-    gimp_item_delete (layer);
-  if (!v->new_image)
-    gimp_image_undo_group_end (target);
-  else if (!ok)
     gimp_image_delete (target);
 out:
   g_free (name);
@@ -477,7 +562,7 @@ run_latent (GimpRunMode mode, gint nparams, const GimpParam *param, gint32 *imag
       return GIMP_PDB_CALLING_ERROR;
     }
   gimp_progress_init ("Latent samples...");
-  *image_out = latent_render (param[1].data.d_image, &v, error);
+  *image_out = latent_render (param[1].data.d_image, param[2].data.d_drawable, &v, error);
   gimp_progress_end ();
   if (*image_out == -1)
     return GIMP_PDB_EXECUTION_ERROR;

@@ -44,11 +44,11 @@ while IFS= read -r line; do
     *) not_ok "${line#TL-FAIL }" ;;
   esac
 done <"$tmp/checks"
-if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 18 ] && grep -q TL-DONE "$tmp/log" \
+if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 20 ] && grep -q TL-DONE "$tmp/log" \
    && grep -q TL-LATENT-DONE "$tmp/log"; then
-  ok "saliency and latent scripts ran to the end (18 checks)"
+  ok "saliency and latent scripts ran to the end (20 checks)"
 else
-  not_ok "saliency and latent scripts ran to the end (18 checks)"; dump
+  not_ok "saliency and latent scripts ran to the end (20 checks)"; dump
 fi
 
 # The new layers' pixels equal the gegl command line's rendering.
