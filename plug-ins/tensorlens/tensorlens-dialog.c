@@ -217,8 +217,11 @@ tlp_latent_dialog (TlpLatentVals *v)
                                           "0 = a square-ish grid", NULL);
   GtkObject *cell = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "Cell si_ze:", 200, 0,
                                           v->cell_size, 0, 512, 1, 16, 0, TRUE, 0, 1024,
-                                          "Pixels; 0 = the decoder's output size", NULL);
+                                          "Pixels; 0 = the decoder's output size (new image) "
+                                          "or what fills the layer", NULL);
   GtkWidget *newimg = gtk_check_button_new_with_mnemonic ("Create a _new image");
+  gtk_widget_set_tooltip_text (newimg, "Off: fill the active layer (the selection's bounds) "
+                                       "with the grid; cell size 0 then fits the cells to it");
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (newimg), v->new_image != 0);
   gtk_table_attach_defaults (GTK_TABLE (table), newimg, 0, 3, 6, 7);
   GtkWidget *options = gtk_entry_new ();
