@@ -1,8 +1,8 @@
 /* bench-generate [MODEL [RUNS [BATCH]]]: wall time of a 64-image grid
  * (tl_generate_grid, 8 columns, 64-pixel cells) decoded one latent per pass
- * (decode_batch 1, the default) and 16 per pass, interleaved, medians of
- * RUNS (default 7) after one warm-up each; a third argument replaces 16. Not a test: timings depend on the
- * machine and its load. */
+ * (decode_batch 1, the default) and BATCH (16) per pass, interleaved,
+ * medians of RUNS (default 7) after one warm-up each. Not a test: timings
+ * depend on the machine and its load. */
 #include "generate.h"
 
 #include <stdio.h>
