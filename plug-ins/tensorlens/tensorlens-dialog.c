@@ -20,7 +20,9 @@ tlp_saliency_defaults (void)
   memset (&v, 0, sizeof v);
   g_strlcpy (v.model, "centernet", sizeof v.model);
   g_strlcpy (v.method, "eigencam", sizeof v.method);   /* the library's default */
-  g_strlcpy (v.output, "overlay", sizeof v.output);
+  /* issue 8: a heat-map layer at 50% over the photo (GIMP blends it; the
+   * op's own overlay would then be diluted by the layer opacity) */
+  g_strlcpy (v.output, "heatmap", sizeof v.output);
   g_strlcpy (v.colormap, "jet", sizeof v.colormap);
   v.opacity = 50.0;
   g_strlcpy (v.layer_mode, "normal", sizeof v.layer_mode);
@@ -86,7 +88,7 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
   static const char *const methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm",
                                          "gradcam", "gradcam-plus-plus", "scorecam", "all",
                                          NULL };
-  static const char *const outputs[] = { "overlay", "heatmap", "map", "masked", NULL };
+  static const char *const outputs[] = { "heatmap", "overlay", "map", "masked", NULL };
   static const char *const cmaps[] = { "jet", "turbo", "viridis", "inferno", "magma", "gray",
                                        NULL };
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
@@ -124,15 +126,18 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
   attach (table, 3, "_Output:", output);
   GtkWidget *cmap = choice_combo (cmaps, v->colormap, FALSE);
   attach (table, 4, "_Colormap:", cmap);
-  GtkObject *opacity = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "O_pacity:", 200, 0,
-                                             v->opacity, 0.0, 100.0, 1.0, 10.0, 0, TRUE, 0, 0,
-                                             "Weight of the heat map in the overlay", NULL);
+  GtkObject *opacity = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "Layer o_pacity:", 200,
+                                             0, v->opacity, 0.0, 100.0, 1.0, 10.0, 0, TRUE, 0,
+                                             0, "Opacity of the new layer(s) over the image, as "
+                                             "in the Layers dialog (output overlay: the op's "
+                                             "own weight is the option opacity=0..1)", NULL);
   GtkWidget *lmode = choice_combo (tlp_layer_modes, v->layer_mode, FALSE);
   gtk_widget_set_tooltip_text (lmode, "Blend mode of the new layer(s) over the image");
   attach (table, 6, "Layer mo_de:", lmode);
   GtkWidget *options = gtk_entry_new ();
   gtk_entry_set_text (GTK_ENTRY (options), v->options);
-  gtk_widget_set_tooltip_text (options, "key=value ... e.g. target=3 rank1=4 sweeps=10 weighting=sigma2");
+  gtk_widget_set_tooltip_text (options, "key=value ... e.g. target=3 rank1=4 sweeps=10 "
+                                        "weighting=sigma2 opacity=0.7 (the overlay's weight)");
   attach (table, 7, "Op_tions:", options);
 
   gtk_widget_show_all (dialog);

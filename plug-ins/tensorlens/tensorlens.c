@@ -5,7 +5,8 @@
  *
  *   plug-in-tensorlens-saliency   <Image>/Filters/Tensorlens/Saliency Map...
  *     adds the saliency rendering of the drawable as a new layer above it
- *     (same size and offsets), one layer per method for method "all".
+ *     (same size and offsets, the chosen opacity and blend mode; by default
+ *     a heat map at 50%), one layer per method for method "all".
  *   plug-in-tensorlens-latent-samples   <Image>/Filters/Render/Tensorlens/...
  *     renders a grid of decoded autoencoder samples into a new image, or
  *     fills the drawable (the selection's bounds) with it.
@@ -45,23 +46,31 @@ static const GimpParamDef saliency_args[] = {
   { GIMP_PDB_STRING, "method", "eigencam, multivec-eigencam, tsm, mtsm, gradcam, "
                                "gradcam-plus-plus (classifiers and detectors), scorecam (any "
                                "model), or all (one layer per label-free method)" },
-  { GIMP_PDB_STRING, "output", "heatmap, map, overlay or masked" },
+  { GIMP_PDB_STRING, "output", "heatmap (the dialog's default), map, overlay (the heat map "
+                               "blended into a copy of the image by the op) or masked" },
   { GIMP_PDB_STRING, "colormap", "turbo, jet, viridis, inferno, magma or gray" },
-  { GIMP_PDB_FLOAT, "opacity", "Overlay opacity of the heat map, 0..100" },
+  { GIMP_PDB_FLOAT, "opacity", "Opacity of the new layer(s), 0..100 (the dialog's default: "
+                               "50)" },
   { GIMP_PDB_STRING, "options", "More tensorlens:saliency properties as \"key=value ...\" "
-                                "(target rank1 rank2 rank3 components weighting sign-rule "
-                                "sweeps channels batch), and the plug-in's own layer-mode=normal|"
-                                "multiply|screen|overlay|soft-light|hard-light (the new "
-                                "layers' blend mode)" },
+                                "with the op's names and ranges (target rank1 rank2 rank3 "
+                                "components weighting sign-rule sweeps channels batch, and "
+                                "opacity=0..1: the op's own heat-map weight for output overlay, "
+                                "default 0.5, not the layer's opacity), and the plug-in's own "
+                                "layer-mode=normal|multiply|screen|overlay|soft-light|hard-light "
+                                "(the new layers' blend mode, default normal)" },
 };
 
 static const GimpParamDef saliency_rets[] = {
   { GIMP_PDB_LAYER, "new-layer", "The new layer (the first one for method \"all\")" },
 };
 
-/* Arguments with a PDB slot of their own: not accepted inside options. */
+/* Op properties with a PDB slot of their own: not accepted inside options.
+ * The op's "opacity" (its overlay weight, 0..1) is not among them: the PDB
+ * opacity is the new layer's (0..100, GIMP's convention), so options keep
+ * the rule "op property names, op meanings" and opacity=0.7 there sets the
+ * overlay weight. */
 static const char *const saliency_reserved[] = { "model", "layer", "method", "output",
-                                                 "colormap", "opacity", NULL };
+                                                 "colormap", NULL };
 
 static const char *const all_methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm", NULL };
 
@@ -101,8 +110,11 @@ query (void)
                           "its card) on the drawable and shows where it looks: a label-free "
                           "saliency map (EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's "
                           "features), rendered as a heat map, grey map, overlay or masked "
-                          "image in a new layer above the drawable. Method \"all\" adds one "
-                          "layer per method (the network runs once).",
+                          "image in a new layer above the drawable, with the given opacity "
+                          "(0..100) and blend mode (option layer-mode=; the dialog's default "
+                          "is a heat map in a normal layer at 50%). Method \"all\" adds one "
+                          "layer per method (the network runs once). The op's own overlay "
+                          "weight (output overlay) is the option opacity=0..1, default 0.5.",
                           "tensorlens", "tensorlens (MIT)", "2026",
                           "_Saliency Map...", "RGB*, GRAY*, INDEXED*", GIMP_PLUGIN,
                           G_N_ELEMENTS (saliency_args), G_N_ELEMENTS (saliency_rets),
@@ -218,20 +230,26 @@ saliency_layer (gint32 image, gint32 drawable, const TlpSaliencyVals *v, const c
 
   GeglNode *graph = gegl_node_new ();
   GeglNode *op = gegl_node_new_child (graph, "operation", SALIENCY_OP, NULL);
-  g_autofree char *opacity = g_strdup_printf ("%.6f", v->opacity / 100.0);
   gboolean ok = tlp_set_property (op, SALIENCY_OP, "model", v->model, error)
                 && tlp_set_property (op, SALIENCY_OP, "layer", v->layer, error)
                 && tlp_set_property (op, SALIENCY_OP, "method", method, error)
                 && tlp_set_property (op, SALIENCY_OP, "output", v->output, error)
                 && tlp_set_property (op, SALIENCY_OP, "colormap", v->colormap, error)
-                && tlp_set_property (op, SALIENCY_OP, "opacity", opacity, error)
                 && tlp_set_options (op, SALIENCY_OP, v->options, saliency_reserved, error);
+  if (!ok && error && *error && g_str_has_prefix ((*error)->message, "options: opacity:"))
+    {
+      /* someone meaning the layer's opacity (0..100) in options */
+      char *m = g_strdup_printf ("%s (the op's overlay weight; the new layer's opacity is the "
+                                 "opacity argument, 0..100)", (*error)->message);
+      g_free ((*error)->message);
+      (*error)->message = m;
+    }
   gint32 layer = -1;
   if (ok)
     {
       g_autofree char *name = g_strdup_printf ("Saliency — %s (%s)", method_title (method),
                                                v->model);
-      layer = gimp_layer_new (image, name, w, h, layer_type_for (image), 100.0,
+      layer = gimp_layer_new (image, name, w, h, layer_type_for (image), v->opacity,
                               layer_mode_for (v->layer_mode));
       GeglBuffer *in = gimp_drawable_get_buffer (drawable);
       GeglBuffer *out = gimp_drawable_get_buffer (layer);

@@ -2,7 +2,8 @@
 # Smoke test of the interactive path (TAP): under Xvfb, gimp-console runs
 # plug-in-tensorlens-saliency in RUN-INTERACTIVE mode, the dialog appears
 # ("Saliency Map" window), OK is pressed with xdotool, and the new layer
-# comes back to Script-Fu; then the same for plug-in-tensorlens-latent-samples
+# comes back to Script-Fu with the dialog's defaults (a heat map, pixels as
+# the gegl CLI's, in a normal layer at opacity 50); then the same for plug-in-tensorlens-latent-samples
 # ("Latent Samples" window: its defaults make a new 266x266 image of 16
 # fmnist-ae samples). Usage: test-gimp-dialog.sh PLUGIN_DIR GIMP_LIBDIR SRCDIR
 plugdir=$1
@@ -53,7 +54,14 @@ timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
        (drawable (car (gimp-image-get-active-drawable image)))
        (layer (car (plug-in-tensorlens-saliency RUN-INTERACTIVE image drawable
                      \"emotion\" \"\" \"eigencam\" \"overlay\" \"jet\" 50.0 \"\"))))
-  (gimp-message (string-append \"TL-UI \" (car (gimp-item-get-name layer)))))" \
+  (gimp-message (string-append \"TL-UI \" (car (gimp-item-get-name layer))))
+  (gimp-message (string-append \"TL-UI-LAYER opacity \"
+                               (number->string (car (gimp-layer-get-opacity layer)))
+                               \" mode \" (number->string (car (gimp-layer-get-mode layer)))
+                               (if (= (car (gimp-layer-get-mode layer)) LAYER-MODE-NORMAL)
+                                   \" normal\" \" other\")))
+  (file-png-save2 RUN-NONINTERACTIVE image layer \"$tmp/ui-layer.png\" \"ui-layer.png\"
+                  0 9 0 0 0 0 0 0 0))" \
   -b '(gimp-quit 0)' >"$tmp/log" 2>&1 &
 gpid=$!
 
@@ -70,6 +78,26 @@ if grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log"; then
 else
   echo "not ok 2 - OK adds the layer and returns it"; sed 's/^/# /' "$tmp/log" | tail -20
 fi
+# the dialog's defaults (issue 8): a heat map in a normal layer at 50%
+if grep -q "TL-UI-LAYER opacity 50\(\.0*\)\? mode [0-9]* normal" "$tmp/log"; then
+  echo "ok 3 - default: a normal layer at opacity 50"
+else
+  echo "not ok 3 - default: a normal layer at opacity 50"; grep TL-UI "$tmp/log" | sed 's/^/# /'
+fi
+if ! command -v gegl >/dev/null; then
+  echo "ok 4 # SKIP gegl CLI not installed"
+else
+  gegl "$data/coffee-300x200.png" -o "$tmp/cli-heatmap.png" -- tensorlens:saliency \
+    model=centernet method=eigencam output=heatmap colormap=jet >/dev/null 2>&1
+  # gegl-imgcmp "succeeds" on a missing file: check that first
+  if [ -s "$tmp/ui-layer.png" ] && [ -s "$tmp/cli-heatmap.png" ] \
+     && gegl-imgcmp "$tmp/ui-layer.png" "$tmp/cli-heatmap.png" 1.0 >"$tmp/cmp" 2>&1; then
+    echo "ok 4 - default: its pixels are the gegl CLI's heat map (output=heatmap colormap=jet)"
+  else
+    echo "not ok 4 - default: its pixels are the gegl CLI's heat map (output=heatmap colormap=jet)"
+    sed 's/^/# /' "$tmp/cmp" 2>/dev/null
+  fi
+fi
 
 # The latent-samples dialog (its seed widget once crashed the plug-in).
 timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
@@ -83,15 +111,15 @@ timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
   -b '(gimp-quit 0)' >"$tmp/log2" 2>&1 &
 gpid=$!
 win=$(wait_window "Latent Samples")
-if [ -n "$win" ]; then n=$((n + 1)); echo "ok 3 - the latent-samples dialog opens"
-else echo "not ok 3 - the latent-samples dialog opens"; sed 's/^/# /' "$tmp/log2" | tail -20; fi
+if [ -n "$win" ]; then n=$((n + 1)); echo "ok 5 - the latent-samples dialog opens"
+else echo "not ok 5 - the latent-samples dialog opens"; sed 's/^/# /' "$tmp/log2" | tail -20; fi
 [ -n "$win" ] && press_ok "$win" "$tmp/log2" TL-UI-LATENT
 wait "$gpid"
 gpid=
 if grep -q "TL-UI-LATENT 266x266" "$tmp/log2" && ! grep -q "execution error\|crashed" "$tmp/log2"; then
-  n=$((n + 1)); echo "ok 4 - OK renders the default grid into a new image"
+  n=$((n + 1)); echo "ok 6 - OK renders the default grid into a new image"
 else
-  echo "not ok 4 - OK renders the default grid into a new image"; sed 's/^/# /' "$tmp/log2" | tail -20
+  echo "not ok 6 - OK renders the default grid into a new image"; sed 's/^/# /' "$tmp/log2" | tail -20
 fi
-echo "1..4"
+echo "1..6"
 grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log" && [ $n -eq 3 ]
