@@ -80,6 +80,7 @@ property_color (background, "Background", "black")
 #include "gegl-op.h"
 
 #include "generate.h"
+#include "tensorlens-op.h"
 
 #include <string.h>
 
@@ -107,6 +108,9 @@ generate_params (GeglProperties *o)
   p.sampler.pmf.radius = o->radius;
   p.sampler.gmm.components = o->components;
   p.seed = (uint64_t) (guint) o->seed;
+  /* every random choice follows the seed, as `tensorlens sample --seed`
+   * does: the GMM's k-means++ initialisation too */
+  p.sampler.gmm.init_seed = p.seed;
   p.count = o->count;
   p.columns = o->columns;
   p.cell_size = o->cell_size;
@@ -116,22 +120,6 @@ generate_params (GeglProperties *o)
   for (int i = 0; i < 4; i++)
     p.background[i] = (float) CLAMP (rgba[i], 0.0, 1.0);
   return p;
-}
-
-/* Warns once per distinct message: the bounding box is asked for often. */
-static void
-warn (const char *message)
-{
-  static char *last;
-  G_LOCK_DEFINE_STATIC (last);
-  G_LOCK (last);
-  if (!last || strcmp (last, message) != 0)
-    {
-      g_free (last);
-      last = g_strdup (message);
-      g_warning ("tensorlens:latent-samples: %s", message);
-    }
-  G_UNLOCK (last);
 }
 
 static GeglRectangle
@@ -148,8 +136,8 @@ get_bounding_box (GeglOperation *operation)
       r.width = w;
       r.height = h;
     }
-  if (err)
-    warn (err->message);
+  if (err)   /* asked for often: warn once per distinct message */
+    tensorlens_op_warn (operation, err->message, TRUE);
   g_clear_error (&err);
   tl_model_unref (m);
   return r;
@@ -167,12 +155,6 @@ prepare (GeglOperation *operation)
   gegl_operation_set_format (operation, "output", babl_format ("R'G'B'A float"));
 }
 
-static void
-progress (double fraction, const char *stage, void *user)
-{
-  gegl_operation_progress (GEGL_OPERATION (user), fraction, (gchar *) stage);
-}
-
 static gboolean
 process (GeglOperation *operation, GeglBuffer *output, const GeglRectangle *result,
          gint level)
@@ -181,7 +163,7 @@ process (GeglOperation *operation, GeglBuffer *output, const GeglRectangle *resu
   GError *err = NULL;
   tl_generate_params p = generate_params (o);
   tl_model *m = tl_model_get (o->model, &err);
-  tl_image *grid = m ? tl_generate_grid (m, &p, progress, operation, &err) : NULL;
+  tl_image *grid = m ? tl_generate_grid (m, &p, tensorlens_op_progress, operation, &err) : NULL;
   if (grid)
     {
       GeglRectangle all = { 0, 0, grid->width, grid->height }, r;
@@ -191,7 +173,7 @@ process (GeglOperation *operation, GeglBuffer *output, const GeglRectangle *resu
                          grid->width * 4 * sizeof (float));
     }
   else
-    warn (err ? err->message : "unknown error");
+    tensorlens_op_warn (operation, err ? err->message : "unknown error", TRUE);
   g_clear_error (&err);
   tl_image_free (grid);
   tl_model_unref (m);
@@ -210,18 +192,14 @@ gegl_op_class_init (GeglOpClass *klass)
   operation_class->prepare = prepare;
   operation_class->threaded = FALSE;
 
-  gegl_operation_class_set_keys (operation_class,
-    "name", "tensorlens:latent-samples",
-    "title", "Latent Samples (tensorlens)",
-    "categories", "render",
-    "position-dependent", "true",
-    "gimp:menu-path", "<Image>/Filters/Render/Tensorlens",
-    "gimp:menu-label", "Latent Samples...",
-    "description",
-      "Renders a grid of images decoded from samples of an autoencoder's latent space: the "
-      "PMF/quantisation vicinity sampler, a Gaussian mixture, a single Gaussian or the prior, "
-      "fitted on the model's encoded training set. The same seed gives the same grid.",
-    NULL);
+  static const tensorlens_op_keys keys = {
+    "tensorlens:latent-samples", "Latent Samples (tensorlens)", "render",
+    "<Image>/Filters/Render/Tensorlens", "Latent Samples...",
+    "Renders a grid of images decoded from samples of an autoencoder's latent space: the "
+    "PMF/quantisation vicinity sampler, a Gaussian mixture, a single Gaussian or the prior, "
+    "fitted on the model's encoded training set. The same seed gives the same grid.",
+  };
+  tensorlens_op_set_keys (operation_class, &keys, TRUE);
 }
 
 #endif

@@ -21,6 +21,8 @@ enum_start (tensorlens_saliency_method)
   enum_value (TENSORLENS_SALIENCY_GRADCAM, "gradcam", "Grad-CAM (baseline, needs a class)")
   enum_value (TENSORLENS_SALIENCY_GRADCAM_PLUS_PLUS, "gradcam-plus-plus",
               "Grad-CAM++ (baseline, needs a class)")
+  enum_value (TENSORLENS_SALIENCY_SCORECAM, "scorecam",
+              "Score-CAM (baseline, one forward pass per channel)")
 enum_end (TensorlensSaliencyMethod)
 
 enum_start (tensorlens_saliency_weighting)
@@ -58,11 +60,12 @@ property_enum (method, "Method", TensorlensSaliencyMethod, tensorlens_saliency_m
   description ("Label-free saliency method: EigenCAM (first principal component of the "
                "features), Multivec-EigenCAM (weighted sum of components), TSM and MTSM "
                "(Tucker decomposition of the feature tensor); or a label-dependent baseline, "
-               "Grad-CAM or Grad-CAM++, for classifiers and detectors")
+               "Grad-CAM or Grad-CAM++ (classifiers and detectors), or Score-CAM (any "
+               "model; slow: it scores the image masked by each channel)")
 
 property_int (target, "Target class", -1)
-  description ("Grad-CAM/Grad-CAM++: class index to explain; -1 = the predicted class "
-               "(label-free methods need none)")
+  description ("Grad-CAM/Grad-CAM++/Score-CAM: class index to explain; -1 = the predicted "
+               "class (label-free methods need none)")
   value_range (-1, 100000)
   ui_range (-1, 999)
 
@@ -85,6 +88,18 @@ property_int (components, "Components", 0)
   description ("Multivec-EigenCAM: number of components summed; 0 = every non-zero one")
   value_range (0, 65536)
   ui_range (0, 64)
+
+property_int (channels, "Score-CAM channels", 0)
+  description ("Score-CAM: use the N channels with the largest mean activation "
+               "(one masked forward pass each); 0 = every channel")
+  value_range (0, 65536)
+  ui_range (0, 512)
+
+property_int (batch, "Score-CAM batch", 8)
+  description ("Score-CAM: masked inputs scored per forward pass (speed and memory only; "
+               "the map does not depend on it)")
+  value_range (1, 64)
+  ui_range (1, 64)
 
 property_enum (weighting, "Weighting", TensorlensSaliencyWeighting,
                tensorlens_saliency_weighting, TENSORLENS_SALIENCY_WEIGHT_SIGMA)
@@ -123,6 +138,8 @@ property_double (opacity, "Opacity", 0.5)
 #include "gegl-op.h"
 
 #include "explain.h"
+#include "explain-labelled.h"
+#include "tensorlens-op.h"
 
 #include <string.h>
 
@@ -142,13 +159,23 @@ feature_cache (void)
 }
 
 /* For tests: forward passes run by this module's own copy of libtensorlens
- * (the only symbol exported besides the GEGL module entry points). */
+ * (with the time below, the only symbols exported besides the GEGL module
+ * entry points). */
 G_MODULE_EXPORT gint64 tensorlens_saliency_forward_count (void);
 
 gint64
 tensorlens_saliency_forward_count (void)
 {
   return tl_model_forward_count ();
+}
+
+/* For benchmarks: wall time of those passes, microseconds. */
+G_MODULE_EXPORT gint64 tensorlens_saliency_forward_usec (void);
+
+gint64
+tensorlens_saliency_forward_usec (void)
+{
+  return tl_model_forward_usec ();
 }
 
 static void
@@ -197,6 +224,7 @@ explain_params (GeglProperties *o)
     [TENSORLENS_SALIENCY_MTSM] = TL_SALIENCY_MTSM,
     [TENSORLENS_SALIENCY_GRADCAM] = TL_SALIENCY_EIGENCAM,   /* unused */
     [TENSORLENS_SALIENCY_GRADCAM_PLUS_PLUS] = TL_SALIENCY_EIGENCAM,
+    [TENSORLENS_SALIENCY_SCORECAM] = TL_SALIENCY_EIGENCAM,
   };
   static const tl_saliency_weighting weightings[] = {
     [TENSORLENS_SALIENCY_WEIGHT_SIGMA] = TL_SALIENCY_WEIGHT_SIGMA,
@@ -219,6 +247,19 @@ explain_params (GeglProperties *o)
   p->sign_rule = o->sign_rule;
   p->sweeps = o->sweeps;
   return e;
+}
+
+/* Score-CAM goes through the label-dependent pipeline (the CLI's). */
+static tl_labelled_params
+labelled_params (GeglProperties *o)
+{
+  tl_labelled_params l = tl_labelled_default_params ();
+  l.method = TL_LABELLED_SCORECAM;
+  l.layer = o->layer;
+  l.target = o->target;
+  l.channels = o->channels;
+  l.batch = o->batch;
+  return l;
 }
 
 static tl_render_params
@@ -261,42 +302,61 @@ read_rows (void *user, int y, int n, float *rgb, GError **error)
   return TRUE;
 }
 
+/* Rendering is split into row ranges over GEGL's worker threads (the op
+ * itself is not threaded: the network must run once). Each range renders
+ * strip by strip with its own buffers: no full-size copy. */
+typedef struct {
+  const tl_map_sampler   *sampler;
+  const tl_render_params *rp;
+  GeglBuffer             *input, *output;
+  const GeglRectangle    *extent;
+  int                     y0;    /* first row of the range to render */
+  const Babl             *fmt;
+} render_job;
+
 static void
-progress (double fraction, const char *stage, void *user)
+render_range (gsize offset, gsize size, gpointer user)
 {
-  gegl_operation_progress (GEGL_OPERATION (user), fraction, (gchar *) stage);
+  const render_job *j = user;
+  const int S = TL_EXPLAIN_STRIP_ROWS, W = j->extent->width;
+  float *src = g_new (float, (size_t) W * S * 4);
+  float *dst = g_new (float, (size_t) W * S * 4);
+  float *row = g_new (float, W);
+  const int first = j->y0 + (int) offset, end = first + (int) size;
+  for (int y0 = first; y0 < end; y0 += S)
+    {
+      GeglRectangle r = { j->extent->x, y0, W, MIN (S, end - y0) };
+      gegl_buffer_get (j->input, &r, 1.0, j->fmt, src, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+      for (int k = 0; k < r.height; k++)
+        {
+          tl_map_sampler_row (j->sampler, y0 + k - j->extent->y, row);
+          size_t off = (size_t) k * W * 4;
+          tl_render_row (j->rp, src + off, 4, row, dst + off, 4, W);
+        }
+      gegl_buffer_set (j->output, &r, 0, j->fmt, dst, GEGL_AUTO_ROWSTRIDE);
+    }
+  g_free (src);
+  g_free (dst);
+  g_free (row);
 }
 
-/* Renders the map over the input strip by strip: no full-size copy. */
 static gboolean
-render (const tl_explanation *ex, const tl_render_params *rp, GeglBuffer *input,
-        GeglBuffer *output, const GeglRectangle *extent, const GeglRectangle *result,
-        const Babl *fmt, GError **error)
+render (GeglOperation *operation, const tl_explanation *ex, const tl_render_params *rp,
+        GeglBuffer *input, GeglBuffer *output, const GeglRectangle *extent,
+        const GeglRectangle *result, const Babl *fmt, GError **error)
 {
   tl_map_sampler *sampler = tl_explanation_sampler (ex, error);
   if (!sampler)
     return FALSE;
   GeglRectangle todo;
-  gegl_rectangle_intersect (&todo, result, extent);
-  const int S = TL_EXPLAIN_STRIP_ROWS, W = extent->width;
-  float *src = g_new (float, (size_t) W * S * 4);
-  float *dst = g_new (float, (size_t) W * S * 4);
-  float *row = g_new (float, W);
-  for (int y0 = todo.y; y0 < todo.y + todo.height; y0 += S)
+  if (gegl_rectangle_intersect (&todo, result, extent))
     {
-      GeglRectangle r = { extent->x, y0, W, MIN (S, todo.y + todo.height - y0) };
-      gegl_buffer_get (input, &r, 1.0, fmt, src, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
-      for (int k = 0; k < r.height; k++)
-        {
-          tl_map_sampler_row (sampler, y0 + k - extent->y, row);
-          size_t off = (size_t) k * W * 4;
-          tl_render_row (rp, src + off, 4, row, dst + off, 4, W);
-        }
-      gegl_buffer_set (output, &r, 0, fmt, dst, GEGL_AUTO_ROWSTRIDE);
+      render_job job = { sampler, rp, input, output, extent, todo.y, fmt };
+      /* cost of a thread in rows: GEGL's pixels-per-thread over the width */
+      double per_thread = gegl_operation_get_pixels_per_thread (operation) / extent->width;
+      gegl_parallel_distribute_range (todo.height, MAX (per_thread, TL_EXPLAIN_STRIP_ROWS),
+                                      render_range, &job);
     }
-  g_free (src);
-  g_free (dst);
-  g_free (row);
   tl_map_sampler_free (sampler);
   return TRUE;
 }
@@ -321,16 +381,25 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
   if (ok)
     {
       row_source src = { input, extent, babl_format_with_space ("R'G'B' float", space) };
-      ex = tl_explain_rows (model, extent.width, extent.height, read_rows, &src, &sp,
-                            feature_cache (), progress, operation, &err);
+      if (o->method == TENSORLENS_SALIENCY_SCORECAM)
+        {
+          tl_labelled_params lp = labelled_params (o);
+          ex = tl_explain_labelled_rows (model, extent.width, extent.height, read_rows, &src,
+                                         &lp, feature_cache (), NULL, tensorlens_op_progress,
+                                         operation, &err);
+        }
+      else
+        ex = tl_explain_rows (model, extent.width, extent.height, read_rows, &src, &sp,
+                              feature_cache (), tensorlens_op_progress, operation, &err);
       ok = ex != NULL;
     }
   if (ok)
-    ok = render (ex, &rp, input, output, &extent, result, fmt, &err);
+    ok = render (operation, ex, &rp, input, output, &extent, result, fmt, &err);
   if (!ok)
     {
-      g_warning ("tensorlens:saliency: %s; passing the image through unchanged",
-                 err ? err->message : "unknown error");
+      g_autofree char *m = g_strdup_printf ("%s; passing the image through unchanged",
+                                            err ? err->message : "unknown error");
+      tensorlens_op_warn (operation, m, FALSE);
       gegl_buffer_copy (input, result, GEGL_ABYSS_NONE, output, result);
     }
   g_clear_error (&err);
@@ -371,18 +440,15 @@ gegl_op_class_init (GeglOpClass *klass)
   operation_class->get_cached_region = get_cached_region;
   operation_class->threaded = FALSE;
 
-  gegl_operation_class_set_keys (operation_class,
-    "name", "tensorlens:saliency",
-    "title", "Saliency Map (tensorlens)",
-    "categories", "enhance:analysis",
-    "gimp:menu-path", "<Image>/Filters/Tensorlens",
-    "gimp:menu-label", "Saliency Map...",
-    "description",
-      "Shows where a convolutional network looks in the image: a label-free saliency map "
-      "(EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's features, or the Grad-CAM and "
-      "Grad-CAM++ baselines for a class) rendered as a heat map, a grey map, an overlay or a "
-      "masked image. The whole image is analysed at once.",
-    NULL);
+  static const tensorlens_op_keys keys = {
+    "tensorlens:saliency", "Saliency Map (tensorlens)", "enhance:analysis",
+    "<Image>/Filters/Tensorlens", "Saliency Map...",
+    "Shows where a convolutional network looks in the image: a label-free saliency map "
+    "(EigenCAM, Multivec-EigenCAM, TSM or MTSM on a layer's features, or the Grad-CAM, "
+    "Grad-CAM++ and Score-CAM baselines for a class) rendered as a heat map, a grey map, an "
+    "overlay or a masked image. The whole image is analysed at once.",
+  };
+  tensorlens_op_set_keys (operation_class, &keys, FALSE);
 }
 
 #endif

@@ -204,7 +204,7 @@ scorecam (tl_model *model, const tl_tensor *F, const tl_tensor *pixels,
           }
       if (!tl_model_batch_scores (b, xs, m, spec, scores + first, error))
         return NULL;
-      report (progress, progress_data, 0.2 + 0.7 * (first + m) / n, "scoring masked inputs");
+      report (progress, progress_data, 0.3 + 0.6 * (first + m) / n, "scoring masked inputs");
     }
   tl_tensor *map = NULL;
   if (!tl_scorecam_map (F, channels, scores, n, &map, NULL, error))
@@ -215,12 +215,42 @@ scorecam (tl_model *model, const tl_tensor *F, const tl_tensor *pixels,
 
 /* ---- the pipeline ---------------------------------------------------------- */
 
-tl_explanation *
-tl_explain_labelled (tl_model *model, const tl_image *img, const tl_labelled_params *p,
-                     tl_labelled_report *rep, tl_progress_func progress, void *progress_data,
-                     GError **error)
+/* An explanation owning map; shape = C, H, W of the features. */
+static tl_explanation *
+explanation_new (int width, int height, const tl_preprocess_geometry *g, tl_tensor *map,
+                 const char *layer, const float shape[3])
 {
-  g_return_val_if_fail (model != NULL && img != NULL && p != NULL, NULL);
+  tl_explanation *ex = g_new0 (tl_explanation, 1);
+  ex->image_width = width;
+  ex->image_height = height;
+  ex->geometry = *g;
+  ex->map = map;
+  ex->layer = g_strdup (layer);
+  for (int i = 0; i < 3; i++)
+    ex->report.shape[i] = (int64_t) shape[i];
+  return ex;
+}
+
+/* meta = target, score, channels used, C, H, W. */
+static void
+labelled_report_from (const float *meta, tl_labelled_report *rep)
+{
+  if (!rep)
+    return;
+  rep->target = (int) meta[0];
+  rep->score = meta[1];
+  rep->channels = (int) meta[2];
+  for (int i = 0; i < 3; i++)
+    rep->shape[i] = (int64_t) meta[3 + i];
+}
+
+tl_explanation *
+tl_explain_labelled_rows (tl_model *model, int width, int height, tl_rows_func rows,
+                          void *rows_data, const tl_labelled_params *p, tl_explain_cache *cache,
+                          tl_labelled_report *rep, tl_progress_func progress,
+                          void *progress_data, GError **error)
+{
+  g_return_val_if_fail (model != NULL && rows != NULL && p != NULL, NULL);
   if ((unsigned) p->method > TL_LABELLED_SCORECAM)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "method %d: not a label-dependent method",
@@ -252,9 +282,41 @@ tl_explain_labelled (tl_model *model, const tl_image *img, const tl_labelled_par
       return NULL;
     }
 
+  /* the image in strips, as tl_explain_rows reads it: a 24-megapixel
+   * photo is never copied whole */
   report (progress, progress_data, 0.0, "reading image");
   tl_preprocess_geometry g;
-  g_autoptr (tl_tensor) pixels = tl_model_pixels (model, img, &g, error);
+  uint64_t digest[2];
+  g_autoptr (tl_image) resized = tl_explain_read_resized (model, width, height, rows, rows_data,
+                                                          &g, digest, progress, progress_data,
+                                                          error);
+  if (!resized)
+    return NULL;
+  /* the map and the report of an image seen before (not with a reference
+   * image: the key would have to name it too) */
+  g_autofree char *key = NULL, *mkey = NULL;
+  if (cache && !p->reference)
+    {
+      key = g_strdup_printf ("%s\n%s of class %d, %d channels", layer,
+                             tl_labelled_method_name (p->method), p->target,
+                             p->method == TL_LABELLED_SCORECAM ? p->channels : 0);
+      mkey = g_strconcat (key, "\nreport", NULL);
+      tl_tensor *map = tl_explain_cache_lookup (cache, model, key, digest, width, height);
+      g_autoptr (tl_tensor) meta = tl_explain_cache_lookup (cache, model, mkey, digest, width,
+                                                            height);
+      if (map && meta)
+        {
+          labelled_report_from (meta->data, rep);
+          tl_explanation *ex = explanation_new (width, height, &g, map, layer, meta->data + 3);
+          ex->target = (int) meta->data[0];
+          ex->from_cache = true;
+          report (progress, progress_data, 1.0, "done");
+          return ex;
+        }
+      tl_tensor_free (map);
+    }
+  g_autoptr (tl_tensor) pixels = resized ? tl_preprocess_pixels (tl_model_preprocess (model),
+                                                                 resized, NULL, error) : NULL;
   g_autoptr (tl_tensor) x = pixels ? normalised (model, pixels, error) : NULL;
   if (!x)
     return NULL;
@@ -267,7 +329,7 @@ tl_explain_labelled (tl_model *model, const tl_image *img, const tl_labelled_par
       return NULL;
     }
 
-  report (progress, progress_data, 0.1, "running the network");
+  report (progress, progress_data, 0.2, "running the network");
   const tl_tensor *in[1] = { x };
   const char *taps[2] = { layer, tensor };
   tl_net_result *r = tl_model_run (model, net, in, 1, taps, strcmp (layer, tensor) ? 2 : 1,
@@ -313,22 +375,31 @@ tl_explain_labelled (tl_model *model, const tl_image *img, const tl_labelled_par
   if (!map)
     return NULL;
 
-  tl_explanation *ex = g_new0 (tl_explanation, 1);
-  ex->image_width = img->width;
-  ex->image_height = img->height;
-  ex->geometry = g;
-  ex->map = map;
-  ex->layer = g_strdup (layer);
-  ex->report.shape[0] = shape[0];
-  ex->report.shape[1] = shape[1];
-  ex->report.shape[2] = shape[2];
-  if (rep)
+  /* target, score (as a float), channels used, C, H, W */
+  float meta[6] = { task == TL_TASK_EMBEDDING ? -1.0f : (float) spec.target, (float) score,
+                    (float) used, (float) shape[0], (float) shape[1], (float) shape[2] };
+  if (key)
     {
-      rep->target = task == TL_TASK_EMBEDDING ? -1 : spec.target;
-      rep->score = score;
-      rep->channels = used;
-      memcpy (rep->shape, shape, sizeof shape);
+      int64_t six = 6;
+      g_autoptr (tl_tensor) mv = tl_tensor_view (meta, 1, &six);
+      tl_explain_cache_store (cache, model, key, digest, width, height, map);
+      tl_explain_cache_store (cache, model, mkey, digest, width, height, mv);
     }
+  tl_explanation *ex = explanation_new (width, height, &g, map, layer, meta + 3);
+  ex->target = (int) meta[0];
+  labelled_report_from (meta, rep);
+  if (rep)
+    rep->score = score;
   report (progress, progress_data, 1.0, "done");
   return ex;
+}
+
+tl_explanation *
+tl_explain_labelled (tl_model *model, const tl_image *img, const tl_labelled_params *p,
+                     tl_labelled_report *rep, tl_progress_func progress, void *progress_data,
+                     GError **error)
+{
+  g_return_val_if_fail (img != NULL, NULL);
+  return tl_explain_labelled_rows (model, img->width, img->height, tl_image_rows, (void *) img,
+                                   p, NULL, rep, progress, progress_data, error);
 }

@@ -59,7 +59,19 @@ const char *tl_labelled_method_name (tl_labelled_method m);
  * touching error if name is none of them. */
 gboolean    tl_labelled_method_lookup (const char *name, tl_labelled_method *m);
 
-/* The map of img (1..4 channels) through model. report may be NULL. */
+/* The map of a width x height image read row by row (as tl_explain_rows
+ * reads it: in strips, never copied whole) through model. With a cache
+ * (may be NULL), the map of an image seen before with the same method,
+ * layer, target and channels is recalled, not recomputed (not with a
+ * reference image; the recalled report's score is rounded to float).
+ * report may be NULL. */
+tl_explanation *tl_explain_labelled_rows (tl_model *model, int width, int height,
+                                          tl_rows_func rows, void *rows_data,
+                                          const tl_labelled_params *params,
+                                          tl_explain_cache *cache, tl_labelled_report *report,
+                                          tl_progress_func progress, void *progress_data,
+                                          GError **error);
+/* The same over img (1..4 channels). */
 tl_explanation *tl_explain_labelled (tl_model *model, const tl_image *img,
                                      const tl_labelled_params *params,
                                      tl_labelled_report *report, tl_progress_func progress,

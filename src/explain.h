@@ -66,6 +66,15 @@ tl_explain_cache *tl_explain_cache_new (int capacity);
 void              tl_explain_cache_free (tl_explain_cache *cache);
 /* Entries currently held. */
 int               tl_explain_cache_size (tl_explain_cache *cache);
+/* The raw store under it, for pipelines with their own results to keep: a
+ * copy of the tensor stored for (model, key, image digest and size), or
+ * NULL; and storing one (a copy; silently skipped if it cannot be made). */
+tl_tensor        *tl_explain_cache_lookup (tl_explain_cache *cache, tl_model *model,
+                                           const char *key, const uint64_t digest[2],
+                                           int width, int height);
+void              tl_explain_cache_store (tl_explain_cache *cache, tl_model *model,
+                                          const char *key, const uint64_t digest[2],
+                                          int width, int height, const tl_tensor *t);
 
 typedef struct {
   int                    image_width, image_height;
@@ -94,6 +103,19 @@ tl_explanation *tl_explain_image (tl_model *model, const tl_image *img,
                                   tl_progress_func progress, void *progress_data,
                                   GError **error);
 void            tl_explanation_free (tl_explanation *ex);
+
+/* Stage 1 alone, for pipelines that need the model-input pixels rather than
+ * the features (Score-CAM): the rows clamped to [0,1] and resized to the
+ * model's content size in strips, where the image sits in the model input
+ * (geometry, may be NULL) and the content digest (may be NULL). Progress
+ * goes from 0 to 0.2. */
+tl_image       *tl_explain_read_resized (tl_model *model, int width, int height,
+                                         tl_rows_func rows, void *rows_data,
+                                         tl_preprocess_geometry *geometry, uint64_t digest[2],
+                                         tl_progress_func progress, void *progress_data,
+                                         GError **error);
+/* A tl_rows_func over a tl_image (user): grey replicated, alpha dropped. */
+gboolean        tl_image_rows (void *user, int y, int n, float *rgb, GError **error);
 
 /* Fails unless layer names an explainable (NxCxHxW, H, W > 1) tensor of net;
  * model is the model's name, for the message. */

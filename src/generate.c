@@ -19,6 +19,7 @@ tl_generate_default_params (void)
   p.cell_size = 64;
   p.spacing = 2;
   p.background[3] = 1.0f;
+  p.decode_batch = TL_GENERATE_DECODE_BATCH;
   return p;
 }
 
@@ -138,6 +139,7 @@ check_params (const tl_model *model, const tl_generate_params *p, GError **error
   RANGE (p->columns, 0, TL_GENERATE_MAX_COUNT, "columns");
   RANGE (p->cell_size, 0, 1024, "cell-size");
   RANGE (p->spacing, 0, 256, "spacing");
+  RANGE (p->decode_batch, 1, 64, "decode batch");
 #undef RANGE
   for (int i = 0; i < 4; i++)
     if (!(p->background[i] >= 0 && p->background[i] <= 1))
@@ -186,6 +188,8 @@ tl_generate_grid_size (const tl_model *model, const tl_generate_params *p, int *
 typedef struct {
   tl_model        *model;
   tl_net          *decoder;
+  tl_net          *batched;   /* the decoder for `batch` latents per pass, or NULL */
+  int              batch;
   const tl_card   *card;
   tl_image       **out;
   int              count;
@@ -193,57 +197,74 @@ typedef struct {
   void            *progress_data;
 } decode_state;
 
-/* One latent -> one image in [0,1] (interleaved, the card's geometry). */
+/* One decoded C x H x W plane set -> an image in [0,1] (interleaved). */
 static tl_image *
-decode_one (decode_state *s, const float *z, GError **error)
+image_from_planes (const decode_state *s, const float *planar, GError **error)
 {
-  const tl_net_tensor_info *in = tl_net_input (s->decoder, 0);
-  g_autoptr (tl_tensor) x = tl_tensor_new (in->ndim, in->shape, error);
-  if (!x)
-    return NULL;
-  memcpy (x->data, z, sizeof (float) * (size_t) s->card->latent_dim);
-  const tl_tensor *inputs[1] = { x };
-  const char *taps[1] = { s->card->decoder_output };
-  tl_net_result *r = tl_model_run (s->model, s->decoder, inputs, 1, taps, 1,
-                                   TL_NET_RUN_DEFAULT, error);
-  if (!r)
-    return NULL;
-  const tl_tensor *y = tl_net_result_get (r, s->card->decoder_output);
   const int C = s->card->out_channels, H = s->card->out_height, W = s->card->out_width;
-  tl_image *img = NULL;
-  if (!y || y->ndim != 4 || y->shape[0] != 1 || y->shape[1] != C || y->shape[2] != H
-      || y->shape[3] != W)
-    g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                 "decoder output '%s' does not have the card's shape 1x%dx%dx%d",
-                 s->card->decoder_output, C, H, W);
-  else if ((img = tl_image_new (W, H, C, error)))
-    {
-      g_autofree float *planar = g_new (float, (size_t) C * H * W);
-      tl_tensor_gather (y, planar);
-      const double lo = s->card->out_min, range = s->card->out_max - s->card->out_min;
-      for (int c = 0; c < C; c++)
-        for (int i = 0; i < H * W; i++)
-          {
-            double v = (planar[(size_t) c * H * W + i] - lo) / range;
-            img->data[(size_t) i * C + c] = isnan (v) ? 0.0f : (float) CLAMP (v, 0.0, 1.0);
-          }
-    }
-  tl_net_result_free (r);
+  tl_image *img = tl_image_new (W, H, C, error);
+  if (!img)
+    return NULL;
+  const double lo = s->card->out_min, range = s->card->out_max - s->card->out_min;
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < H * W; i++)
+      {
+        double v = (planar[(size_t) c * H * W + i] - lo) / range;
+        img->data[(size_t) i * C + c] = isnan (v) ? 0.0f : (float) CLAMP (v, 0.0, 1.0);
+      }
   return img;
 }
 
+/* n latents (n <= the net's batch; unused rows are zeros) -> out[0..n). */
+static gboolean
+decode_run (decode_state *s, tl_net *net, const float *z, int64_t n, tl_image **out,
+            GError **error)
+{
+  const tl_net_tensor_info *in = tl_net_input (net, 0);
+  const int64_t nb = in->shape[0], d = s->card->latent_dim;
+  g_autoptr (tl_tensor) x = tl_tensor_new (in->ndim, in->shape, error);
+  if (!x)
+    return FALSE;
+  memcpy (x->data, z, sizeof (float) * (size_t) (n * d));
+  const tl_tensor *inputs[1] = { x };
+  const char *taps[1] = { s->card->decoder_output };
+  tl_net_result *r = tl_model_run (s->model, net, inputs, 1, taps, 1, TL_NET_RUN_DEFAULT,
+                                   error);
+  if (!r)
+    return FALSE;
+  const tl_tensor *y = tl_net_result_get (r, s->card->decoder_output);
+  const int C = s->card->out_channels, H = s->card->out_height, W = s->card->out_width;
+  gboolean ok = y && y->ndim == 4 && y->shape[0] == nb && y->shape[1] == C && y->shape[2] == H
+                && y->shape[3] == W;
+  if (!ok)
+    g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                 "decoder output '%s' does not have the card's shape %" G_GINT64_FORMAT
+                 "x%dx%dx%d", s->card->decoder_output, nb, C, H, W);
+  g_autofree float *planar = ok ? g_new (float, (size_t) nb * C * H * W) : NULL;
+  if (ok)
+    tl_tensor_gather (y, planar);
+  for (int64_t k = 0; ok && k < n; k++)
+    ok = (out[k] = image_from_planes (s, planar + (size_t) k * C * H * W, error)) != NULL;
+  tl_net_result_free (r);
+  return ok;
+}
+
+/* A batch of the sampler's stream: one decoder pass per s->batch latents
+ * with the batched decoder, else one pass per latent. */
 static gboolean
 decode_batch (const float *z, int64_t first, int64_t count, int64_t d, gpointer user,
               GError **error)
 {
   decode_state *s = user;
-  for (int64_t k = 0; k < count; k++)
+  const int64_t step = s->batched ? s->batch : 1;
+  for (int64_t k = 0; k < count; k += step)
     {
-      s->out[first + k] = decode_one (s, z + k * d, error);
-      if (!s->out[first + k])
+      int64_t n = MIN (step, count - k);
+      if (!decode_run (s, s->batched ? s->batched : s->decoder, z + k * d, n,
+                       s->out + first + k, error))
         return FALSE;
       if (s->progress)
-        s->progress ((double) (first + k + 1) / s->count, "decoding samples", s->progress_data);
+        s->progress ((double) (first + k + n) / s->count, "decoding samples", s->progress_data);
     }
   return TRUE;
 }
@@ -281,13 +302,21 @@ tl_generate_samples (tl_model *model, const tl_generate_params *p, tl_progress_f
   tl_net *dec = tl_model_decoder (model, error);
   if (!dec || !check_decoder (card, dec, error))
     return NULL;
-  decode_state s = { model, dec, card, g_new0 (tl_image *, p->count), p->count, progress,
-                     progress_data };
+  decode_state s = { model, dec, NULL, p->decode_batch, card, g_new0 (tl_image *, p->count),
+                     p->count, progress, progress_data };
+  if (s.batch > 1)
+    {
+      /* a graph that cannot be re-batched is decoded one latent at a time:
+       * the same images, more passes */
+      GError *local = NULL;
+      s.batched = tl_model_decoder_batch (model, s.batch, &local);
+      g_clear_error (&local);
+    }
   G_LOCK (fits);
   tl_sampler *sampler = fit_locked (model, &p->sampler, error);
   gboolean ok = sampler && tl_sampler_check_count (sampler, 0, p->count, error)
-                && tl_sampler_sample_batches (sampler, p->seed, 0, p->count, 16, decode_batch,
-                                              &s, error);
+                && tl_sampler_sample_batches (sampler, p->seed, 0, p->count, s.batch,
+                                              decode_batch, &s, error);
   G_UNLOCK (fits);
   if (!ok)
     {

@@ -4,8 +4,10 @@
  *   1. a sampler (PMF vicinity, GMM, Gaussian, prior; src/latent) is fitted
  *      on the model's latent bank (fitted samplers are cached per model and
  *      parameters);
- *   2. samples 0 .. count-1 of the seed's stream are drawn in batches and
- *      decoded one by one by the model's decoder;
+ *   2. samples 0 .. count-1 of the seed's stream are drawn in batches of
+ *      decode_batch and decoded a batch per pass by the decoder loaded for
+ *      that batch size (one at a time if the graph cannot be re-batched;
+ *      the default is one at a time, see TL_GENERATE_DECODE_BATCH);
  *   3. each decoded image, mapped from the card's [min, max] to [0,1], is
  *      resized (bilinear, half-pixel) into a cell_size x cell_size cell of
  *      a grid: columns cells per row, spacing pixels between cells and
@@ -22,6 +24,10 @@
 /* Grids larger than this many cells are refused (each cell is a decoder
  * run): a bound on work, not memory. */
 #define TL_GENERATE_MAX_COUNT 4096
+/* Latents per decoder pass by default: 1, because the engine decodes the
+ * shipped autoencoders no faster in batches (16 per pass: 0.9x the speed of
+ * one at a time; docs/benchmarks.md, "Batched decoding"). */
+#define TL_GENERATE_DECODE_BATCH 1
 
 typedef struct {
   tl_sampler_params sampler;
@@ -31,10 +37,12 @@ typedef struct {
   int               cell_size;    /* pixels, 1..1024; 0 = the decoder's output width */
   int               spacing;      /* pixels between and around cells, 0..256 */
   float             background[4];/* RGBA in [0,1] */
+  int               decode_batch; /* latents per decoder pass, 1..64: speed only,
+                                   * the images do not depend on it */
 } tl_generate_params;
 
 /* PMF defaults, seed 0, 16 samples, 4 columns, 64-pixel cells, spacing 2,
- * opaque black background. */
+ * opaque black background, TL_GENERATE_DECODE_BATCH latents per pass. */
 tl_generate_params tl_generate_default_params (void);
 
 /* Checks the params against the model's decoder geometry and computes the

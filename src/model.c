@@ -21,12 +21,15 @@ struct tl_model
   GMutex          lock;        /* guards lazy loading and every run */
   tl_net         *net;
   tl_net         *decoder;
+  tl_net         *decoder_batch;     /* the decoder loaded for decoder_batch_n inputs */
+  int64_t         decoder_batch_n;
   /* identity of the file when loaded, so the cache notices a changed file */
   gint64          mtime;
   gint64          size;
 };
 
 static _Atomic int64_t forward_count;
+static _Atomic int64_t forward_usec;
 
 /* ---- finding models --------------------------------------------------- */
 
@@ -319,6 +322,7 @@ tl_model_unref (tl_model *model)
     return;
   tl_net_free (model->net);
   tl_net_free (model->decoder);
+  tl_net_free (model->decoder_batch);
   tl_card_free (model->card);
   g_mutex_clear (&model->lock);
   g_free (model->name);
@@ -440,14 +444,43 @@ tl_model_decoder (tl_model *model, GError **error)
   return d;
 }
 
+tl_net *
+tl_model_decoder_batch (tl_model *model, int64_t batch, GError **error)
+{
+  g_return_val_if_fail (batch >= 1, NULL);
+  if (!tl_model_decoder (model, error))
+    return NULL;
+  g_mutex_lock (&model->lock);
+  tl_net *d = NULL;
+  if (model->decoder_batch && model->decoder_batch_n != batch)
+    /* others may be running it: never swapped under them */
+    g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                 "%s: the decoder is loaded for batch %" G_GINT64_FORMAT ", not %"
+                 G_GINT64_FORMAT, model->name, model->decoder_batch_n, batch);
+  else
+    {
+      if (!model->decoder_batch)
+        {
+          model->decoder_batch = tl_net_load_batch (model->card->decoder, batch, error);
+          model->decoder_batch_n = batch;
+        }
+      d = model->decoder_batch;
+    }
+  g_mutex_unlock (&model->lock);
+  return d;
+}
+
 tl_net_result *
 tl_model_run (tl_model *model, tl_net *net, const tl_tensor *const *inputs, int n_inputs,
               const char *const *taps, int n_taps, guint flags, GError **error)
 {
-  g_return_val_if_fail (net == model->net || net == model->decoder, NULL);
+  g_return_val_if_fail (net == model->net || net == model->decoder
+                        || (net && net == model->decoder_batch), NULL);
   g_mutex_lock (&model->lock);
   atomic_fetch_add (&forward_count, 1);
+  gint64 t0 = g_get_monotonic_time ();
   tl_net_result *r = tl_net_run (net, inputs, n_inputs, taps, n_taps, flags, error);
+  atomic_fetch_add (&forward_usec, g_get_monotonic_time () - t0);
   g_mutex_unlock (&model->lock);
   return r;
 }
@@ -456,4 +489,10 @@ int64_t
 tl_model_forward_count (void)
 {
   return atomic_load (&forward_count);
+}
+
+int64_t
+tl_model_forward_usec (void)
+{
+  return atomic_load (&forward_usec);
 }

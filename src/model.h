@@ -72,6 +72,11 @@ tl_net     *tl_model_net (tl_model *model, GError **error);
 /* The decoder of an autoencoder, loaded on first use (NULL + error for
  * other tasks). Owned by the model. */
 tl_net     *tl_model_decoder (tl_model *model, GError **error);
+/* The same decoder loaded for batch inputs at once (dim 0 = batch), for
+ * decoding many latents per pass; loaded on first use for one batch size
+ * (asking for another is an error). NULL + error if the graph cannot be
+ * re-batched. Owned by the model; run it with tl_model_run. */
+tl_net     *tl_model_decoder_batch (tl_model *model, int64_t batch, GError **error);
 
 /* Runs net (tl_model_net or tl_model_decoder of this model) under the
  * model's lock and counts the forward pass. Same arguments as tl_net_run. */
@@ -81,5 +86,8 @@ tl_net_result *tl_model_run (tl_model *model, tl_net *net, const tl_tensor *cons
 /* Forward passes made through tl_model_run in this process (all models):
  * how tests prove that caching works. */
 int64_t     tl_model_forward_count (void);
+/* Wall time spent in those passes, microseconds: how benchmarks separate
+ * the network from the work around it. */
+int64_t     tl_model_forward_usec (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (tl_model, tl_model_unref)

@@ -10,6 +10,9 @@
 #define PLUG_IN_BINARY "tensorlens"
 #define PLUG_IN_ROLE   "tensorlens-saliency"
 
+const char *const tlp_layer_modes[] = { "normal", "multiply", "screen", "overlay",
+                                        "soft-light", "hard-light", NULL };
+
 TlpSaliencyVals
 tlp_saliency_defaults (void)
 {
@@ -17,9 +20,12 @@ tlp_saliency_defaults (void)
   memset (&v, 0, sizeof v);
   g_strlcpy (v.model, "centernet", sizeof v.model);
   g_strlcpy (v.method, "eigencam", sizeof v.method);   /* the library's default */
-  g_strlcpy (v.output, "overlay", sizeof v.output);
+  /* issue 8: a heat-map layer at 50% over the photo (GIMP blends it; the
+   * op's own overlay would then be diluted by the layer opacity) */
+  g_strlcpy (v.output, "heatmap", sizeof v.output);
   g_strlcpy (v.colormap, "jet", sizeof v.colormap);
   v.opacity = 50.0;
+  g_strlcpy (v.layer_mode, "normal", sizeof v.layer_mode);
   return v;
 }
 
@@ -45,6 +51,23 @@ choice_combo (const char *const *choices, const char *current, gboolean entry)
   return c;
 }
 
+/* Selects value in a choice_combo (free text if it has an entry). */
+static void
+combo_select (GtkWidget *combo, const char *const *choices, const char *value)
+{
+  for (int i = 0; choices[i]; i++)
+    if (strcmp (choices[i], value) == 0)
+      {
+        gtk_combo_box_set_active (GTK_COMBO_BOX (combo), i);
+        return;
+      }
+  if (gtk_combo_box_get_has_entry (GTK_COMBO_BOX (combo)))
+    gtk_entry_set_text (GTK_ENTRY (gtk_bin_get_child (GTK_BIN (combo))), value);
+}
+
+/* The dialogs' "Reset" button: puts the defaults back in the widgets. */
+#define RESPONSE_RESET 1
+
 static void
 combo_value (GtkWidget *combo, gchar *dst, gsize size)
 {
@@ -63,18 +86,19 @@ gboolean
 tlp_saliency_dialog (TlpSaliencyVals *v)
 {
   static const char *const methods[] = { "eigencam", "multivec-eigencam", "tsm", "mtsm",
-                                         "gradcam", "gradcam-plus-plus", "all", NULL };
-  static const char *const outputs[] = { "overlay", "heatmap", "map", "masked", NULL };
+                                         "gradcam", "gradcam-plus-plus", "scorecam", "all",
+                                         NULL };
+  static const char *const outputs[] = { "heatmap", "overlay", "map", "masked", NULL };
   static const char *const cmaps[] = { "jet", "turbo", "viridis", "inferno", "magma", "gray",
                                        NULL };
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
   GtkWidget *dialog = gimp_dialog_new ("Saliency Map", PLUG_IN_ROLE, NULL, 0,
                                        gimp_standard_help_func, "plug-in-tensorlens-saliency",
-                                       "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK,
-                                       NULL);
+                                       "_Reset", RESPONSE_RESET, "_Cancel",
+                                       GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
   gimp_window_set_transient (GTK_WINDOW (dialog));
 
-  GtkWidget *table = gtk_table_new (7, 3, FALSE);
+  GtkWidget *table = gtk_table_new (8, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_container_set_border_width (GTK_CONTAINER (table), 12);
@@ -90,7 +114,6 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
       g_ptr_array_add (names, *n);
   g_ptr_array_add (names, NULL);
   GtkWidget *model = choice_combo ((const char *const *) names->pdata, v->model, TRUE);
-  g_ptr_array_free (names, TRUE);
   attach (table, 0, "_Model:", model);
 
   GtkWidget *layer = gtk_entry_new ();
@@ -103,16 +126,36 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
   attach (table, 3, "_Output:", output);
   GtkWidget *cmap = choice_combo (cmaps, v->colormap, FALSE);
   attach (table, 4, "_Colormap:", cmap);
-  GtkObject *opacity = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "O_pacity:", 200, 0,
-                                             v->opacity, 0.0, 100.0, 1.0, 10.0, 0, TRUE, 0, 0,
-                                             "Weight of the heat map in the overlay", NULL);
+  GtkObject *opacity = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "Layer o_pacity:", 200,
+                                             0, v->opacity, 0.0, 100.0, 1.0, 10.0, 0, TRUE, 0,
+                                             0, "Opacity of the new layer(s) over the image, as "
+                                             "in the Layers dialog (output overlay: the op's "
+                                             "own weight is the option opacity=0..1)", NULL);
+  GtkWidget *lmode = choice_combo (tlp_layer_modes, v->layer_mode, FALSE);
+  gtk_widget_set_tooltip_text (lmode, "Blend mode of the new layer(s) over the image");
+  attach (table, 6, "Layer mo_de:", lmode);
   GtkWidget *options = gtk_entry_new ();
   gtk_entry_set_text (GTK_ENTRY (options), v->options);
-  gtk_widget_set_tooltip_text (options, "key=value ... e.g. target=3 rank1=4 sweeps=10 weighting=sigma2");
-  attach (table, 6, "Op_tions:", options);
+  gtk_widget_set_tooltip_text (options, "key=value ... e.g. target=3 rank1=4 sweeps=10 "
+                                        "weighting=sigma2 opacity=0.7 (the overlay's weight)");
+  attach (table, 7, "Op_tions:", options);
 
   gtk_widget_show_all (dialog);
-  gboolean ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+  gint response;
+  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
+    {
+      TlpSaliencyVals d = tlp_saliency_defaults ();
+      combo_select (model, (const char *const *) names->pdata, d.model);
+      gtk_entry_set_text (GTK_ENTRY (layer), d.layer);
+      combo_select (method, methods, d.method);
+      combo_select (output, outputs, d.output);
+      combo_select (cmap, cmaps, d.colormap);
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (opacity), d.opacity);
+      combo_select (lmode, tlp_layer_modes, d.layer_mode);
+      gtk_entry_set_text (GTK_ENTRY (options), d.options);
+    }
+  g_ptr_array_free (names, TRUE);
+  gboolean ok = response == GTK_RESPONSE_OK;
   if (ok)
     {
       g_autofree gchar *m = gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (model));
@@ -123,6 +166,7 @@ tlp_saliency_dialog (TlpSaliencyVals *v)
       combo_value (output, v->output, sizeof v->output);
       combo_value (cmap, v->colormap, sizeof v->colormap);
       v->opacity = gtk_adjustment_get_value (GTK_ADJUSTMENT (opacity));
+      combo_value (lmode, v->layer_mode, sizeof v->layer_mode);
       g_strlcpy (v->options, gtk_entry_get_text (GTK_ENTRY (options)), sizeof v->options);
     }
   gtk_widget_destroy (dialog);
@@ -150,8 +194,9 @@ tlp_latent_dialog (TlpLatentVals *v)
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
   GtkWidget *dialog = gimp_dialog_new ("Latent Samples", "tensorlens-latent-samples", NULL, 0,
                                        gimp_standard_help_func,
-                                       "plug-in-tensorlens-latent-samples", "_Cancel",
-                                       GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
+                                       "plug-in-tensorlens-latent-samples", "_Reset",
+                                       RESPONSE_RESET, "_Cancel", GTK_RESPONSE_CANCEL, "_OK",
+                                       GTK_RESPONSE_OK, NULL);
   gimp_window_set_transient (GTK_WINDOW (dialog));
   GtkWidget *table = gtk_table_new (8, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
@@ -165,7 +210,10 @@ tlp_latent_dialog (TlpLatentVals *v)
   attach (table, 0, "_Model:", model);
   GtkWidget *sampler = choice_combo (samplers, v->sampler, FALSE);
   attach (table, 1, "_Sampler:", sampler);
-  GtkWidget *seed = gimp_random_seed_new (&v->seed, NULL);
+  /* the widget writes its "Randomize" toggle through this pointer (it
+   * must not be NULL: gimp_random_seed_new dereferences it) */
+  gboolean randomize = FALSE;
+  GtkWidget *seed = gimp_random_seed_new (&v->seed, &randomize);
   attach (table, 2, "S_eed:", seed);
   GtkObject *count = gimp_scale_entry_new (GTK_TABLE (table), 0, 3, "_Count:", 200, 0, v->count,
                                            1, 256, 1, 8, 0, TRUE, 1, 4096, NULL, NULL);
@@ -174,8 +222,11 @@ tlp_latent_dialog (TlpLatentVals *v)
                                           "0 = a square-ish grid", NULL);
   GtkObject *cell = gimp_scale_entry_new (GTK_TABLE (table), 0, 5, "Cell si_ze:", 200, 0,
                                           v->cell_size, 0, 512, 1, 16, 0, TRUE, 0, 1024,
-                                          "Pixels; 0 = the decoder's output size", NULL);
+                                          "Pixels; 0 = the decoder's output size (new image) "
+                                          "or what fills the layer", NULL);
   GtkWidget *newimg = gtk_check_button_new_with_mnemonic ("Create a _new image");
+  gtk_widget_set_tooltip_text (newimg, "Off: fill the active layer (the selection's bounds) "
+                                       "with the grid; cell size 0 then fits the cells to it");
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (newimg), v->new_image != 0);
   gtk_table_attach_defaults (GTK_TABLE (table), newimg, 0, 3, 6, 7);
   GtkWidget *options = gtk_entry_new ();
@@ -185,7 +236,23 @@ tlp_latent_dialog (TlpLatentVals *v)
   attach (table, 7, "Op_tions:", options);
 
   gtk_widget_show_all (dialog);
-  gboolean ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+  gint response;
+  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
+    {
+      TlpLatentVals d = tlp_latent_defaults ();
+      combo_select (model, (const char *const *) aes, d.model);
+      combo_select (sampler, samplers, d.sampler);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (GIMP_RANDOM_SEED_SPINBUTTON (seed)),
+                                 d.seed);
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (GIMP_RANDOM_SEED_TOGGLE (seed)),
+                                    FALSE);
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (count), d.count);
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (cols), d.columns);
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (cell), d.cell_size);
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (newimg), d.new_image != 0);
+      gtk_entry_set_text (GTK_ENTRY (options), d.options);
+    }
+  gboolean ok = response == GTK_RESPONSE_OK;
   if (ok)
     {
       g_autofree gchar *m = gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (model));
@@ -196,6 +263,8 @@ tlp_latent_dialog (TlpLatentVals *v)
       v->columns = (gint32) gtk_adjustment_get_value (GTK_ADJUSTMENT (cols));
       v->cell_size = (gint32) gtk_adjustment_get_value (GTK_ADJUSTMENT (cell));
       v->new_image = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (newimg));
+      if (randomize)
+        v->seed = g_random_int ();
       v->seed &= G_MAXINT;
       g_strlcpy (v->options, gtk_entry_get_text (GTK_ENTRY (options)), sizeof v->options);
     }

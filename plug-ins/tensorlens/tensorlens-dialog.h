@@ -12,9 +12,15 @@ typedef struct {
   gchar   method[32];
   gchar   output[16];
   gchar   colormap[16];
-  gdouble opacity;        /* 0..100 */
+  gdouble opacity;        /* the new layers' opacity, 0..100 */
   gchar   options[512];
+  gchar   layer_mode[16];  /* the new layers' blend mode (tlp_layer_modes); last, so an
+                            * older remembered blob still fills the fields above */
 } TlpSaliencyVals;
+
+/* Blend modes offered for the new layers, NULL-terminated: normal, multiply,
+ * screen, overlay, soft-light, hard-light. */
+extern const char *const tlp_layer_modes[];
 
 TlpSaliencyVals tlp_saliency_defaults (void);
 /* TRUE if the user pressed OK; v is updated. */

@@ -202,6 +202,58 @@ test_bad (void)
   g_assert_nonnull (strstr (err->message, "not an autoencoder"));
 }
 
+/* Batched decoding (16 latents per pass) gives the images of
+ * one-at-a-time decoding, in ceil(count / 16) passes instead of count: on
+ * the tiny fixture and on the two shipped autoencoders (37 samples: two
+ * full batches and a padded partial one). decode_batch out of range is an
+ * error. */
+static void
+test_batched (gconstpointer data)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *path = NULL;
+  if (strcmp (data, "tiny-ae") == 0)
+    path = g_strdup (card_path);
+  else
+    path = g_build_filename (g_getenv ("TL_SOURCE_ROOT"), "models", data, NULL);
+  g_autoptr (tl_model) m = tl_model_get (path, &err);
+  g_assert_no_error (err);
+  tl_generate_params p = tl_generate_default_params ();
+  g_assert_cmpint (p.decode_batch, ==, TL_GENERATE_DECODE_BATCH);
+  p.decode_batch = 16;
+  p.count = 37;
+  p.seed = 11;
+  int64_t n0 = tl_model_forward_count ();
+  tl_image **batched = tl_generate_samples (m, &p, NULL, NULL, &err);
+  g_assert_no_error (err);
+  int64_t n1 = tl_model_forward_count ();
+  g_assert_cmpint (n1 - n0, ==, 3);
+  p.decode_batch = 1;
+  tl_image **single = tl_generate_samples (m, &p, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (tl_model_forward_count () - n1, ==, 37);
+  double worst = 0;
+  for (int k = 0; k < p.count; k++)
+    {
+      size_t n = (size_t) single[k]->width * single[k]->height * single[k]->channels;
+      g_assert_cmpint (batched[k]->width, ==, single[k]->width);
+      g_assert_cmpint (batched[k]->channels, ==, single[k]->channels);
+      for (size_t i = 0; i < n; i++)
+        worst = fmax (worst, fabs (batched[k]->data[i] - single[k]->data[i]));
+      tl_image_free (batched[k]);
+      tl_image_free (single[k]);
+    }
+  g_free (batched);
+  g_free (single);
+  g_test_message ("%s: max |batched - single| = %g", (const char *) data, worst);
+  g_assert_cmpfloat (worst, <=, 1e-6);
+
+  p.decode_batch = 0;
+  g_assert_null (tl_generate_samples (m, &p, NULL, NULL, &err));
+  g_assert_error (err, TL_ERROR, TL_ERROR_INVALID);
+  g_assert_nonnull (strstr (err->message, "decode batch 0"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,6 +265,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/generate/samples-match-sampler/prior", "prior",
                         test_samples_match_sampler);
   g_test_add_func ("/generate/grid", test_grid);
+  g_test_add_data_func ("/generate/batched/tiny-ae", "tiny-ae", test_batched);
+  g_test_add_data_func ("/generate/batched/fmnist-ae", "fmnist-ae.json", test_batched);
+  g_test_add_data_func ("/generate/batched/emoji-ae", "emoji-ae.json", test_batched);
   g_test_add_func ("/generate/bad", test_bad);
   int r = g_test_run ();
   tl_generate_cache_clear ();

@@ -3,9 +3,10 @@
 # tensorlens:saliency is compared, with gegl-imgcmp, against the library
 # pipeline's rendering of the same image (explain-png, no GEGL involved):
 # live for the CLI, and through committed reference PNGs for the XML files.
-# Usage: test-gegl-cli.sh EXPLAIN_PNG SRCDIR   (env from meson: GEGL_PATH, ...)
+# Usage: test-gegl-cli.sh EXPLAIN_PNG SRCDIR TENSORLENS  (env from meson: GEGL_PATH, ...)
 exe=$1
 src=$2
+tensorlens=$3
 data=$src/../data/gegl
 tmp=$(mktemp -d /tmp/tl-gegl-cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,6 +50,15 @@ check "gegl CLI: emotion eigencam map on RGBA" \
 "$exe" "$data/chelsea-alpha.png" emotion eigencam map jet 0.5 16 "$tmp/lib2.png" 2>"$tmp/log"
 check "CLI grey map equals the library's" cmp_live "$tmp/cli2.png" "$tmp/lib2.png"
 
+# Score-CAM: the op's grey map against the tensorlens CLI's own rendering
+# of its map (saliency --overlay --mode map, 16-bit), same model and image.
+check "gegl CLI: emotion scorecam map" \
+  gegl "$data/chelsea-alpha.png" -o "$tmp/cli4.png" -- tensorlens:saliency model=emotion method=scorecam output=map
+check "tensorlens saliency --method scorecam renders its map" \
+  "$tensorlens" saliency emotion "$data/chelsea-alpha.png" --method scorecam -o "$tmp/sc.npy" \
+  --overlay "$tmp/lib4.png" --mode map --bits 16
+check "scorecam: gegl op map equals the tensorlens CLI's" cmp_live "$tmp/cli4.png" "$tmp/lib4.png"
+
 # A different method must give a different picture (the comparison can fail).
 gegl "$data/astronaut-320.png" -o "$tmp/cli3.png" -- tensorlens:saliency method=eigencam output=overlay >/dev/null 2>&1
 if [ ! -s "$tmp/cli3.png" ] || imgcmp "$tmp/cli3.png" "$tmp/lib.png" 0.01 >"$tmp/log" 2>&1; then
@@ -64,6 +74,20 @@ check "no-card map equals the bundled model's" cmp_live "$tmp/card.png" "$tmp/no
 gegl "$data/coffee-300x200.png" -o "$tmp/bad2.png" -- tensorlens:saliency model="$src/../data/models/nocard/nhwc.onnx" >"$tmp/log" 2>&1
 if grep -q "nhwc.onnx: no model card, and its input 'image' is 1x8x8x3" "$tmp/log"; then ok "cardless NHWC model: warning says why"
 else not_ok "cardless NHWC model: warning says why"; fi
+# latent-samples with the GMM: the op's grid equals `tensorlens sample
+# --sampler gmm --seed S` (8-bit PNG: quantisation only), the CLI pinned to
+# one OpenBLAS thread and the op run with GEGL's 2 threads, so the grid does
+# not depend on the thread count; another seed gives another grid.
+lat="model=tiny-ae sampler=gmm components=3 count=9 columns=3 cell-size=16 spacing=2"
+check "gegl CLI: latent-samples gmm seed=5" gegl -o "$tmp/gmm-op.png" -- tensorlens:latent-samples $lat seed=5
+check "tensorlens sample --sampler gmm --seed 5" env OPENBLAS_NUM_THREADS=1 \
+  "$tensorlens" sample tiny-ae --sampler gmm --components 3 --count 9 --columns 3 \
+  --cell-size 16 --spacing 2 --seed 5 -o "$tmp/gmm-cli.png"
+check "gmm grid: op equals the tensorlens CLI for the same seed" \
+  imgcmp "$tmp/gmm-cli.png" "$tmp/gmm-op.png" 1.0
+gegl -o "$tmp/gmm-op6.png" -- tensorlens:latent-samples $lat seed=6 >/dev/null 2>&1
+if [ ! -s "$tmp/gmm-op6.png" ] || imgcmp "$tmp/gmm-cli.png" "$tmp/gmm-op6.png" 1.0 >"$tmp/log" 2>&1; then
+  not_ok "gmm grid: seed 6 differs from seed 5"; else ok "gmm grid: seed 6 differs from seed 5"; fi
 
 # XML compositions against committed references from the library pipeline.
 for xml in "$src"/compositions/*.xml; do

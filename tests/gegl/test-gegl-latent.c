@@ -27,6 +27,22 @@ new_op (GeglNode *g, int seed, int count)
   return op;
 }
 
+/* The library's parameters for new_op (seed, count). */
+static tl_generate_params
+library_params (int seed, int count)
+{
+  tl_generate_params p = tl_generate_default_params ();
+  p.seed = (uint64_t) seed;
+  p.count = count;
+  p.columns = 3;
+  p.cell_size = 16;
+  p.spacing = 2;
+  p.background[0] = 0.2f;
+  p.background[1] = 0.4f;
+  p.background[2] = 0.6f;
+  return p;
+}
+
 static void
 test_matches_library (void)
 {
@@ -54,15 +70,7 @@ test_matches_library (void)
 
   g_autoptr (tl_model) m = tl_model_get (card, &err);
   g_assert_no_error (err);
-  tl_generate_params p = tl_generate_default_params ();
-  p.seed = 42;
-  p.count = 7;
-  p.columns = 3;
-  p.cell_size = 16;
-  p.spacing = 2;
-  p.background[0] = 0.2f;
-  p.background[1] = 0.4f;
-  p.background[2] = 0.6f;
+  tl_generate_params p = library_params (42, 7);
   g_autoptr (tl_image) ref = tl_generate_grid (m, &p, NULL, NULL, &err);
   g_assert_no_error (err);
   tl_assert_close (px, ref->data, (size_t) bb.width * bb.height * 4, 1e-6);
@@ -76,6 +84,40 @@ test_matches_library (void)
   gegl_node_blit (op, 1.0, &bb, babl_format ("R'G'B'A float"), px3, GEGL_AUTO_ROWSTRIDE,
                   GEGL_BLIT_DEFAULT);
   g_assert_cmpint (memcmp (px, px3, sizeof (float) * bb.width * bb.height * 4), !=, 0);
+  g_object_unref (g);
+}
+
+/* sampler=gmm: the op's seed drives every random choice, the k-means++
+ * initialisation of the mixture included, as `tensorlens sample --seed`
+ * does (test-gegl-cli.sh compares with the CLI itself): the grid equals the
+ * library's with init_seed = seed, and not the one with init_seed 0. */
+static void
+test_gmm_seed (void)
+{
+  g_autoptr (GError) err = NULL;
+  GeglNode *g = gegl_node_new ();
+  GeglNode *op = new_op (g, 7, 9);
+  gegl_node_set (op, "sampler", 1 /* gmm */, "components", 3, NULL);
+  GeglRectangle bb = gegl_node_get_bounding_box (op);
+  size_t n = (size_t) bb.width * bb.height * 4;
+  g_autofree float *px = g_new (float, n);
+  gegl_node_blit (op, 1.0, &bb, babl_format ("R'G'B'A float"), px, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+
+  g_autoptr (tl_model) m = tl_model_get (card, &err);
+  g_assert_no_error (err);
+  tl_generate_params p = library_params (7, 9);
+  p.sampler.kind = TL_SAMPLER_GMM;
+  p.sampler.gmm.components = 3;
+  p.sampler.gmm.init_seed = 7;
+  g_autoptr (tl_image) ref = tl_generate_grid (m, &p, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (ref->width, ==, bb.width);
+  tl_assert_close (px, ref->data, n, 1e-6);
+  p.sampler.gmm.init_seed = 0;   /* the op's old, seed-blind initialisation */
+  g_autoptr (tl_image) old = tl_generate_grid (m, &p, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (memcmp (px, old->data, n * sizeof (float)), !=, 0);
   g_object_unref (g);
 }
 
@@ -132,6 +174,7 @@ main (int argc, char **argv)
   g_assert_true (g_module_symbol (mod, "tensorlens_latent_samples_forward_count",
                                   (gpointer *) &op_forward_count));
   g_test_add_func ("/gegl/latent-samples/matches-library", test_matches_library);
+  g_test_add_func ("/gegl/latent-samples/gmm-seed", test_gmm_seed);
   g_test_add_func ("/gegl/latent-samples/defaults", test_defaults);
   g_test_add_func ("/gegl/latent-samples/bad-model", test_bad_model);
   int r = g_test_run ();

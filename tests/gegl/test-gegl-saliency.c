@@ -7,6 +7,7 @@
  * Environment (set by meson): GEGL_PATH=<build>/operations:<system ops>,
  * GEGL_SWAP=RAM, GEGL_THREADS=2, GEGL_CHUNK_SIZE=65536, TL_GEGL_OPS_DIR. */
 #include "explain.h"
+#include "explain-labelled.h"
 #include "tl-test.h"
 
 #include <gegl.h>
@@ -178,6 +179,71 @@ test_map_matches_library (gconstpointer data)
     g_assert_cmpfloat (px[(size_t) i * 4 + 3], ==, 1.0f);
 }
 
+/* method=scorecam: the map equals the label-dependent pipeline the CLI's
+ * `saliency --method scorecam` runs (tl_explain_labelled, every channel),
+ * on an RGBA photo; the map is cached, so changing only the rendering runs
+ * no forward pass, and changing the channel cap runs Score-CAM again. */
+static void
+test_scorecam (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (tl_image) img = load_fixture ("gegl/chelsea-alpha.png");
+  g_assert_cmpint (img->channels, ==, 4);
+  GeglBuffer *src = buffer_from_image (img);
+  const int W = img->width, H = img->height, n = W * H;
+  GeglNode *g = gegl_node_new ();
+  GeglNode *s = gegl_node_new_child (g, "operation", "gegl:buffer-source", "buffer", src, NULL);
+  GeglNode *op = gegl_node_new_child (g, "operation", OP, "model", "emotion", NULL);
+  node_set_str (op, "method", "scorecam");
+  node_set_str (op, "output", "map");
+  gegl_node_link (s, op);
+  GeglRectangle r = { 0, 0, W, H };
+  g_autofree float *px = g_new (float, (size_t) n * 4);
+  gint64 n0 = op_forward_count ();
+  gegl_node_blit (op, 1.0, &r, babl_format ("R'G'B'A float"), px, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+  gint64 runs = op_forward_count () - n0;
+  /* the unmasked pass (the masked inputs are scored by a batch copy of the
+   * network, which this counter does not see) */
+  g_assert_cmpint (runs, ==, 1);
+
+  g_autoptr (tl_model) m = tl_model_get ("emotion", &err);
+  g_assert_no_error (err);
+  tl_labelled_params lp = tl_labelled_default_params ();
+  g_assert_true (tl_labelled_method_lookup ("scorecam", &lp.method));
+  tl_labelled_report rep;
+  g_autoptr (tl_explanation) ex = tl_explain_labelled (m, img, &lp, &rep, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (rep.channels, ==, 256);
+  g_autofree float *full = tl_explanation_full_map (ex, &err);
+  g_assert_no_error (err);
+  float mx = 0;
+  for (int i = 0; i < n; i++)
+    mx = MAX (mx, full[i]);
+  g_assert_cmpfloat (mx, >, 0.5f);   /* a real map, not all zeros */
+  for (int c = 0; c < 3; c++)
+    g_assert_cmpfloat (max_diff_channel (px, full, n, 1, c), <=, 1e-6);
+  for (int i = 0; i < n; i++)
+    g_assert_cmpfloat (px[(size_t) i * 4 + 3], ==, 1.0f);   /* a map is opaque */
+
+  /* rendering changes: no forward pass */
+  node_set_str (op, "output", "heatmap");
+  node_set_str (op, "colormap", "viridis");
+  gegl_node_blit (op, 1.0, &r, babl_format ("R'G'B'A float"), px, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+  g_assert_cmpint (op_forward_count () - n0, ==, runs);
+  /* fewer channels: Score-CAM again, a different map */
+  node_set_str (op, "output", "map");
+  node_set_str (op, "channels", "16");
+  g_autofree float *px16 = g_new (float, (size_t) n * 4);
+  gegl_node_blit (op, 1.0, &r, babl_format ("R'G'B'A float"), px16, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+  g_assert_cmpint (op_forward_count () - n0, >, runs);
+  g_assert_cmpfloat (max_diff_channel (px16, full, n, 1, 0), >, 1e-3);
+  g_object_unref (g);
+  g_object_unref (src);
+}
+
 /* Overlay and masked on an RGBA image equal tl_explanation_render, alpha
  * passes through. */
 static void
@@ -306,10 +372,13 @@ test_forward_count (void)
 }
 
 /* Progress reaches the node's "progress" signal, rising to 1. (GEGL emits
- * it only when the op runs on the main thread, hence threads = 1 here.) */
+ * it only when the op runs on the main thread, hence threads = 1 here.)
+ * Score-CAM, the long one, reports every batch of masked inputs: emotion's
+ * 256 channels in batches of 8 give at least 32 signals. */
 static void
-test_progress (void)
+test_progress (gconstpointer data)
 {
+  const char *method = data;
   g_autoptr (tl_image) img = load_fixture ("gegl/coffee-300x200.png");
   GeglBuffer *src = buffer_from_image (img);
   gint threads = 0;
@@ -317,8 +386,13 @@ test_progress (void)
   g_object_set (gegl_config (), "threads", 1, NULL);
   GeglNode *g = gegl_node_new ();
   GeglNode *s = gegl_node_new_child (g, "operation", "gegl:buffer-source", "buffer", src, NULL);
+  gboolean scorecam = strcmp (method, "scorecam") == 0;
+  /* Score-CAM: the default layer (256 channels); else another layer than
+   * the other tests', so that the feature cache cannot answer */
   GeglNode *op = gegl_node_new_child (g, "operation", OP, "model", "emotion", "layer",
-                                      "StatefulPartitionedCall/model_1/add_1/add", NULL);
+                                      scorecam ? "" : "StatefulPartitionedCall/model_1/add_1/add",
+                                      NULL);
+  node_set_str (op, "method", method);
   gegl_node_link (s, op);
   g_signal_connect (op, "progress", G_CALLBACK (on_progress), NULL);
   n_progress = 0;
@@ -328,7 +402,7 @@ test_progress (void)
   gegl_node_blit (op, 1.0, gegl_buffer_get_extent (src), babl_format ("R'G'B'A float"), px,
                   GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
   g_assert_cmpint (op_forward_count () - n0, ==, 1);
-  g_assert_cmpint (n_progress, >=, 3);
+  g_assert_cmpint (n_progress, >=, scorecam ? 32 : 3);
   g_assert_cmpfloat (last_progress, ==, 1.0);
   g_object_set (gegl_config (), "threads", threads, NULL);
   g_object_unref (g);
@@ -377,9 +451,11 @@ main (int argc, char **argv)
                         test_map_matches_library);
   g_test_add_data_func ("/gegl/saliency/map-matches-library/gradcam", "gradcam",
                         test_map_matches_library);
+  g_test_add_func ("/gegl/saliency/map-matches-library/scorecam", test_scorecam);
   g_test_add_func ("/gegl/saliency/render-matches-library", test_render_matches_library);
   g_test_add_func ("/gegl/saliency/forward-count", test_forward_count);
-  g_test_add_func ("/gegl/saliency/progress", test_progress);
+  g_test_add_data_func ("/gegl/saliency/progress/eigencam", "eigencam", test_progress);
+  g_test_add_data_func ("/gegl/saliency/progress/scorecam", "scorecam", test_progress);
   g_test_add_data_func ("/gegl/saliency/pass-through/bad-model", "model", test_pass_through);
   g_test_add_data_func ("/gegl/saliency/pass-through/bad-layer", "layer", test_pass_through);
   int r = g_test_run ();

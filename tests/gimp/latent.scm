@@ -1,6 +1,6 @@
 ; Headless checks of plug-in-tensorlens-latent-samples with the tiny test
-; autoencoder (@CARD@): a new image of the grid's size, and a new layer in
-; an existing image. Markers as in saliency.scm; "TL-LATENT-DONE" at the end.
+; autoencoder (@CARD@): a new image of the grid's size, and the grid
+; filling the selection's bounds in an existing layer. Markers as in saliency.scm; "TL-LATENT-DONE" at the end.
 (define (check name ok)
   (gimp-message (string-append (if ok "TL-OK " "TL-FAIL ") name)))
 
@@ -17,13 +17,23 @@
                   0 9 0 0 0 0 0 0 0)
   (gimp-image-delete image))
 
+;; new-image 0: the grid fills the selection's bounds in the active layer
+;; (120x80 at (100, 50): 4 cells with spacing 2 fit as 3 columns of 37 px),
+;; centred on the background; outside the selection nothing changes and no
+;; layer is added.
 (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "@DATA@/coffee-300x200.png" "c.png")))
        (drawable (car (gimp-image-get-active-drawable image)))
-       (same (car (plug-in-tensorlens-latent-samples RUN-NONINTERACTIVE image drawable
-                    "@CARD@" "gmm" 5 4 2 0 0 "components=2"))))
-  (check "latent: new layer in the same image" (and (= same image)
-                                                    (= (car (gimp-image-get-layers image)) 2)))
-  (check "latent: layer is the grid (cells of the decoder's size)"
-         (= (car (gimp-drawable-width (car (gimp-image-get-active-layer image)))) (+ (* 2 8) (* 3 2))))
+       (pixel (lambda (x y) (vector->list (cadr (gimp-drawable-get-pixel drawable x y)))))
+       (before (pixel 5 5)))
+  (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 100 50 120 80)
+  (let ((same (car (plug-in-tensorlens-latent-samples RUN-NONINTERACTIVE image drawable
+                    "@CARD@" "gmm" 5 4 0 0 0 "components=2 background=white spacing=2"))))
+    (check "latent fill: the same image, no new layer"
+           (and (= same image) (= (car (gimp-image-get-layers image)) 1)))
+    (check "latent fill: outside the selection unchanged" (equal? (pixel 5 5) before))
+    (check "latent fill: spacing at the selection's corner is the background"
+           (equal? (pixel 100 50) '(255 255 255)))
+    (check "latent fill: a decoded cell inside the selection"
+           (not (equal? (pixel 120 70) '(255 255 255)))))
   (gimp-image-delete image))
 (gimp-message "TL-LATENT-DONE")

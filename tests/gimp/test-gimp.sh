@@ -26,6 +26,8 @@ timeout 600 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" \
   -b '(gimp-message "TL-ALIVE-1")' \
   -b "$(script bad-option.scm)" \
   -b '(gimp-message "TL-ALIVE-2")' \
+  -b "$(script bad-opacity-option.scm)" \
+  -b "$(script bad-opacity.scm)" \
   -b "$(script latent.scm)" \
   -b "$(script bad-latent.scm)" \
   -b '(gimp-quit 0)' >"$tmp/log" 2>&1
@@ -44,11 +46,11 @@ while IFS= read -r line; do
     *) not_ok "${line#TL-FAIL }" ;;
   esac
 done <"$tmp/checks"
-if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 16 ] && grep -q TL-DONE "$tmp/log" \
+if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 26 ] && grep -q TL-DONE "$tmp/log" \
    && grep -q TL-LATENT-DONE "$tmp/log"; then
-  ok "saliency and latent scripts ran to the end (16 checks)"
+  ok "saliency and latent scripts ran to the end (26 checks)"
 else
-  not_ok "saliency and latent scripts ran to the end (16 checks)"; dump
+  not_ok "saliency and latent scripts ran to the end (26 checks)"; dump
 fi
 
 # The new layers' pixels equal the gegl command line's rendering.
@@ -58,9 +60,15 @@ cmp () {
   else not_ok "$3"; sed 's/^/# /' "$tmp/cmp"; fi
 }
 if command -v gegl >/dev/null; then
+  # the op's default overlay weight (0.5): the PDB opacity (30) is the
+  # layer's, not folded into the pixels
   gegl "$data/astronaut-320.png" -o "$tmp/cli-tsm.png" -- tensorlens:saliency model=centernet \
-    method=tsm output=overlay colormap=jet opacity=0.5 >/dev/null 2>&1
+    method=tsm output=overlay colormap=jet >/dev/null 2>&1
   cmp "$tmp/gimp-tsm-overlay.png" "$tmp/cli-tsm.png" "rgb layer pixels equal the gegl CLI's"
+  gegl "$data/coffee-300x200.png" -o "$tmp/cli-ov08.png" -- tensorlens:saliency model=emotion \
+    method=eigencam output=overlay colormap=turbo opacity=0.8 >/dev/null 2>&1
+  cmp "$tmp/gimp-eigencam-overlay08.png" "$tmp/cli-ov08.png" \
+    "overlay with option opacity=0.8 equals the gegl CLI's opacity=0.8"
   gegl "$data/coffee-300x200.png" -o "$tmp/cli-eig.png" -- tensorlens:saliency model=emotion \
     method=eigencam output=heatmap colormap=viridis >/dev/null 2>&1
   cmp "$tmp/gimp-eigencam-heatmap.png" "$tmp/cli-eig.png" "'all' EigenCAM layer equals the gegl CLI's"
@@ -79,6 +87,21 @@ else
 fi
 if grep -q "rank1: 'lots' is not an integer" "$tmp/log"; then ok "bad option: error naming it"
 else not_ok "bad option: error naming it"; dump; fi
+if grep -q "options: opacity: '50' is not a number in 0..1 (the op's overlay weight; the new layer's opacity is the opacity argument, 0..100)" "$tmp/log"; then
+  ok "layer opacity given as the op's opacity option: error saying which is which"
+else
+  not_ok "layer opacity given as the op's opacity option: error saying which is which"; dump
+fi
+if grep -q "opacity 150 is not in 0..100" "$tmp/log"; then ok "layer opacity 150: error"
+else not_ok "layer opacity 150: error"; dump; fi
+# One undo step: GIMP 2.10's PDB can neither undo nor count undo steps, so
+# this checks what it can see: the plug-in closes the undo group it opens
+# (else GIMP closes it with this warning when the plug-in returns).
+if grep -q "left image undo in inconsistent state" "$tmp/log"; then
+  not_ok "undo groups closed by the plug-in"; dump
+else
+  ok "undo groups closed by the plug-in"
+fi
 if grep -q "Procedure execution of plug-in-tensorlens-latent-samples failed: .*'emotion' is not an autoencoder" "$tmp/log"; then
   ok "latent samples of a classifier: error naming it"
 else
@@ -113,7 +136,7 @@ else
 fi
 
 # nothing else went wrong
-if grep -v "nonexistent\|rank1\|plug-in-tensorlens-\|not an autoencoder" "$tmp/log" | grep -qi "critical\|segmentation\|fatal"; then
+if grep -v "nonexistent\|rank1\|opacity\|plug-in-tensorlens-\|not an autoencoder" "$tmp/log" | grep -qi "critical\|segmentation\|fatal"; then
   not_ok "no criticals or crashes in the log"; dump
 else
   ok "no criticals or crashes in the log"
