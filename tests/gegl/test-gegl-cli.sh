@@ -74,6 +74,7 @@ check "no-card map equals the bundled model's" cmp_live "$tmp/card.png" "$tmp/no
 gegl "$data/coffee-300x200.png" -o "$tmp/bad2.png" -- tensorlens:saliency model="$src/../data/models/nocard/nhwc.onnx" >"$tmp/log" 2>&1
 if grep -q "nhwc.onnx: no model card, and its input 'image' is 1x8x8x3" "$tmp/log"; then ok "cardless NHWC model: warning says why"
 else not_ok "cardless NHWC model: warning says why"; fi
+
 # latent-samples with the GMM: the op's grid equals `tensorlens sample
 # --sampler gmm --seed S` (8-bit PNG: quantisation only), the CLI pinned to
 # one OpenBLAS thread and the op run with GEGL's 2 threads, so the grid does
