@@ -29,8 +29,10 @@ typedef struct {
   const char           *layer;      /* target layer name; NULL = the model's default
                                      * (used by the model front end, not here) */
   int                   target;     /* class index for label-dependent methods; -1 = top-1 */
-  int                   ranks[3];   /* TSM/MTSM (R1,R2,R3); 0 = automatic (full:
-                                     * R2 = H, R3 = W, R1 = min(C, R2·R3)) */
+  int                   ranks[3];   /* TSM/MTSM (R1,R2,R3); 0 = automatic:
+                                     * R2 = ⌈rho·H⌉, R3 = ⌈rho·W⌉, R1 = min(C, R2·R3) */
+  double                rho;        /* TSM/MTSM: fraction of the spatial size kept by
+                                     * automatic R2, R3, in (0, 1]; 1 = full */
   int                   components; /* Multivec-EigenCAM cap K; 0 = every non-zero one */
   tl_saliency_weighting weighting;
   bool                  sign_rule;  /* EigenCAM only: false keeps LAPACK's sign */

@@ -6,6 +6,7 @@
 #include "tucker.h"
 #include "error.h"
 
+#include <math.h>
 #include <string.h>
 
 gboolean
@@ -15,8 +16,10 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
 {
   int64_t N = H * W;
   int R[3];
-  R[1] = p->ranks[1] > 0 ? p->ranks[1] : (int) H;
-  R[2] = p->ranks[2] > 0 ? p->ranks[2] : (int) W;
+  /* automatic spatial ranks ⌈rho·H⌉, ⌈rho·W⌉ (methods.md's candidates);
+   * the small tolerance keeps e.g. 0.5·16 at 8 despite round-off */
+  R[1] = p->ranks[1] > 0 ? p->ranks[1] : (int) MAX (1, ceil (p->rho * (double) H - 1e-9));
+  R[2] = p->ranks[2] > 0 ? p->ranks[2] : (int) MAX (1, ceil (p->rho * (double) W - 1e-9));
   R[0] = p->ranks[0] > 0 ? p->ranks[0] : (int) MIN (C, (int64_t) R[1] * R[2]);
   memcpy (rep->ranks_requested, R, sizeof R);
 

@@ -51,6 +51,7 @@ else
 fi
 check "--print-params reports clamped ranks" sh -c "'$tl' saliency --features '$data/f64x3x5.npy' --method tsm --ranks 100,100,100 --print-params -o '$tmp/p.npy' | grep -q '^ranks: 15,3,5$'"
 check "--print-params reports the requested ranks" sh -c "'$tl' saliency --features '$data/f64x3x5.npy' --method tsm --ranks 100,100,100 --print-params -o '$tmp/p.npy' | grep -q '^ranks-requested: 100,100,100$'"
+check "--rho 0.5 gives ranks min(C,R2·R3),⌈H/2⌉,⌈W/2⌉" sh -c "'$tl' saliency --features '$data/f64x3x5.npy' --method mtsm --rho 0.5 --print-params -o '$tmp/p.npy' | grep -q '^ranks-requested: 6,2,3$'"
 check "--sign-rule off runs" "$tl" saliency --features "$F" --sign-rule off -o "$tmp/off.npy"
 
 "$tl" saliency --output "$tmp/x.npy" >/dev/null 2>"$tmp/err"; rc=$?
@@ -58,6 +59,7 @@ if [ $rc -eq 2 ] && grep -q "give MODEL IMAGE or --features" "$tmp/err"; then ok
 expect_fail "unknown method" "unknown saliency method 'gradcan'" --features "$F" --method gradcan -o "$tmp/x.npy"
 expect_fail "label-dependent method on features" "gradcam needs MODEL IMAGE" --features "$F" --method gradcam -o "$tmp/x.npy"
 expect_fail "rank below 1" "R2 = 0 is out of range" --features "$F" --method tsm --ranks 3,0,3 -o "$tmp/x.npy"
+expect_fail "rho out of range" "--rho 0: must be in (0, 1]" --features "$F" --method tsm --rho 0 -o "$tmp/x.npy"
 expect_fail "malformed ranks" "expected three integers" --features "$F" --method tsm --ranks 3,3 -o "$tmp/x.npy"
 expect_fail "bad weighting" "unknown weighting 'sigma3'" --features "$F" --weighting sigma3 -o "$tmp/x.npy"
 expect_fail "bad sign rule" "expected on or off" --features "$F" --sign-rule maybe -o "$tmp/x.npy"

@@ -450,6 +450,14 @@ test_bad_input (void)
   q.ranks[1] = -2;
   expect_error (F, &q, "rank R2 = -2 is below 1");
   q = p;
+  q.method = TL_SALIENCY_TSM;
+  q.rho = 0.0;
+  expect_error (F, &q, "rho = 0 is out of range");
+  q.rho = 1.5;
+  expect_error (F, &q, "rho = 1.5 is out of range");
+  q.rho = NAN;
+  expect_error (F, &q, "rho = nan is out of range");
+  q = p;
   q.components = -1;
   expect_error (F, &q, "components = -1");
   q = p;
@@ -458,6 +466,37 @@ test_bad_input (void)
   q = p;
   q.method = (tl_saliency_method) 9;
   expect_error (F, &q, "method 9");
+
+  /* Automatic spatial ranks keep ⌈rho·H⌉, ⌈rho·W⌉ and R1 = min(C, R2·R3);
+   * explicit ranks win over rho. */
+  {
+    g_autofree double *v = g_new (double, 40 * 7 * 6);
+    for (int i = 0; i < 40 * 7 * 6; i++)
+      v[i] = sin (0.37 * i) + (double) ((i * 7919) % 13) / 13.0;
+    g_autoptr (tl_tensor) Fr = features (40, 7, 6, v);
+    const double rhos[3] = { 1.0, 0.75, 0.5 };
+    const int want[3][3] = { { 40, 7, 6 }, { 30, 6, 5 }, { 12, 4, 3 } };
+    for (int i = 0; i < 3; i++)
+      {
+        tl_tensor *mr = NULL;
+        tl_saliency_report rr;
+        q = p;
+        q.method = TL_SALIENCY_MTSM;
+        q.rho = rhos[i];
+        g_assert_true (tl_saliency_map_from_features_report (Fr, &q, &mr, &rr, NULL));
+        for (int k = 0; k < 3; k++)
+          g_assert_cmpint (rr.ranks_requested[k], ==, want[i][k]);
+        tl_tensor_free (mr);
+      }
+    tl_tensor *mr = NULL;
+    tl_saliency_report rr;
+    q.ranks[0] = 5, q.ranks[1] = 2, q.ranks[2] = 0;
+    g_assert_true (tl_saliency_map_from_features_report (Fr, &q, &mr, &rr, NULL));
+    g_assert_cmpint (rr.ranks_requested[0], ==, 5);
+    g_assert_cmpint (rr.ranks_requested[1], ==, 2);
+    g_assert_cmpint (rr.ranks_requested[2], ==, 3);
+    tl_tensor_free (mr);
+  }
 
   /* Too large ranks are clamped, and the report says to what. */
   q = p;
