@@ -36,8 +36,8 @@ typedef struct {
 
 /* A method spec NAME[:key=value]...: the parameters a comparison sweeps
  * (methods.md's (param)s) without one command per setting. Keys: rho,
- * ranks=R1xR2xR3, k (components), w (weighting), sign (on|off), sweeps,
- * channels (Score-CAM). */
+ * ranks=R1xR2xR3, k (components), w (weighting), sign (on|off), centre
+ * (on|off), sweeps, channels (Score-CAM). */
 static gboolean
 parse_method (const char *spec, eval_method *m, GError **error)
 {
@@ -85,16 +85,19 @@ parse_method (const char *spec, eval_method *m, GError **error)
         }
       else if (strcmp (key, "w") == 0)
         ok = tl_saliency_weighting_from_name (val, &m->params.weighting, NULL);
-      else if (strcmp (key, "sign") == 0)
+      else if (strcmp (key, "sign") == 0 || strcmp (key, "centre") == 0)
         {
           ok = strcmp (val, "on") == 0 || strcmp (val, "off") == 0;
-          m->params.sign_rule = strcmp (val, "on") == 0;
+          if (key[0] == 's')
+            m->params.sign_rule = strcmp (val, "on") == 0;
+          else
+            m->params.centre = strcmp (val, "on") == 0;
         }
       else
         {
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                       "--methods '%s': unknown key '%s' (rho, ranks, k, w, sign, sweeps, "
-                       "channels)", spec, key);
+                       "--methods '%s': unknown key '%s' (rho, ranks, k, w, sign, centre, "
+                       "sweeps, channels)", spec, key);
           return FALSE;
         }
       if (!ok || m->labelled == lf_only)
@@ -354,7 +357,8 @@ tl_cmd_eval (int argc, char **argv)
     { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_s,
       "Comma-separated: eigencam, multivec-eigencam, tsm, mtsm, gradcam, gradcam++, scorecam "
       "(default: eigencam,tsm), each optionally with :key=value settings: rho=F, ranks=R1xR2xR3, "
-      "k=K, w=sigma|sigma2|uniform, sign=on|off, sweeps=N (label-free), channels=N (scorecam)",
+      "k=K, w=sigma|sigma2|uniform, sign=on|off, centre=on|off, sweeps=N (label-free), "
+      "channels=N (scorecam)",
       "M1,M2" },
     { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics_s,
       "Comma-separated: ad, ic, deletion, insertion (default: all)", "LIST" },

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 typedef struct {
-  char    *method, *ranks, *weighting, *sign_rule, *features, *output, *layer;
+  char    *method, *ranks, *weighting, *sign_rule, *centre, *features, *output, *layer;
   char    *overlay, *colormap, *reference, *mode;
   int      components, sweeps, target, channels, batch, threads, bits;
   double   opacity, rho;
@@ -76,6 +76,16 @@ to_params (const opts *o, gboolean labelled, tl_saliency_params *p, GError **err
       return FALSE;
     }
   p->rho = o->rho;
+  if (o->centre)
+    {
+      if (strcmp (o->centre, "on") != 0 && strcmp (o->centre, "off") != 0)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "--centre '%s': expected on or off",
+                       o->centre);
+          return FALSE;
+        }
+      p->centre = strcmp (o->centre, "on") == 0;
+    }
   if (o->sign_rule)
     {
       if (strcmp (o->sign_rule, "on") != 0 && strcmp (o->sign_rule, "off") != 0)
@@ -120,7 +130,7 @@ print_params (const tl_saliency_params *p, const tl_saliency_report *r)
       break;
     case TL_SALIENCY_TSM:
     case TL_SALIENCY_MTSM:
-      printf ("rho: %g\n", p->rho);
+      printf ("rho: %g\ncentre: %s\n", p->rho, p->centre ? "on" : "off");
       printf ("ranks-requested: %d,%d,%d\nranks: %d,%d,%d\nsweeps: %d\nsweeps-run: %d\nfit: %.9g\n",
               r->ranks_requested[0], r->ranks_requested[1], r->ranks_requested[2],
               r->ranks[0], r->ranks[1], r->ranks[2], p->sweeps, r->sweeps_run, r->fit);
@@ -384,6 +394,9 @@ tl_cmd_saliency (int argc, char **argv)
       "CLASS" },
     { "ranks", 0, 0, G_OPTION_ARG_STRING, &o.ranks,
       "Tucker ranks (TSM/MTSM); 0 = automatic (default): min(C,R2·R3),⌈ρH⌉,⌈ρW⌉", "R1,R2,R3" },
+    { "centre", 0, 0, G_OPTION_ARG_STRING, &o.centre,
+      "TSM/MTSM: on = subtract each component map's mean before the sign rule (a proposed "
+      "fix, see docs/evaluation.md); off (default) = methods.md", "on|off" },
     { "rho", 0, 0, G_OPTION_ARG_DOUBLE, &o.rho,
       "Fraction of H and W kept by the automatic spatial ranks, in (0,1]", "RHO" },
     { "components", 0, 0, G_OPTION_ARG_INT, &o.components,
@@ -494,6 +507,7 @@ out:
   g_free (o.method);
   g_free (o.ranks);
   g_free (o.weighting);
+  g_free (o.centre);
   g_free (o.sign_rule);
   g_free (o.features);
   g_free (o.output);

@@ -25,6 +25,7 @@ tl_saliency_default_params (void)
     .weighting = TL_SALIENCY_WEIGHT_SIGMA,
     .sign_rule = true,
     .sweeps = 20,
+    .centre = false,
   };
   return p;
 }

@@ -37,6 +37,11 @@ typedef struct {
   tl_saliency_weighting weighting;
   bool                  sign_rule;  /* EigenCAM only: false keeps LAPACK's sign */
   int                   sweeps;     /* HOOI sweep cap (TSM/MTSM), default 20 */
+  bool                  centre;     /* TSM/MTSM: subtract each component map's spatial
+                                     * mean before the sign rule. Not in methods.md (off,
+                                     * the default, is methods.md): the fix proposed in
+                                     * docs/evaluation.md for uncentred maps that are
+                                     * single-signed, which the ReLU empties. */
 } tl_saliency_params;
 
 /* What a computation actually used, for --print-params and the docs. */

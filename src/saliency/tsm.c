@@ -9,6 +9,19 @@
 #include <math.h>
 #include <string.h>
 
+/* P ← P − mean(P): the proposed centring of an uncentred component map
+ * (params.centre). */
+static void
+centre_map (double *P, int64_t N)
+{
+  double mean = 0.0;
+  for (int64_t n = 0; n < N; n++)
+    mean += P[n];
+  mean /= (double) N;
+  for (int64_t n = 0; n < N; n++)
+    P[n] -= mean;
+}
+
 gboolean
 tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
                     const tl_saliency_params *p, double *S, tl_saliency_report *rep,
@@ -42,7 +55,9 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   tl_saliency_mean_map (X, C, N, m);
   if (p->method == TL_SALIENCY_TSM)
     {
-      const double *P = t->P;
+      double *P = t->P;
+      if (p->centre)
+        centre_map (P, N);
       int sg = tl_saliency_sign (P, m, N);
       rep->sign = sg;
       rep->components = 1;
@@ -55,7 +70,9 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   rep->components = r;
   for (int k = 0; k < r; k++)
     {
-      const double *P = t->P + (int64_t) k * N;
+      double *P = t->P + (int64_t) k * N;
+      if (p->centre)
+        centre_map (P, N);
       int sg = tl_saliency_sign (P, m, N);
       double sk = t->sigma[k];
       double w = p->weighting == TL_SALIENCY_WEIGHT_SIGMA2 ? sk

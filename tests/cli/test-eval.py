@@ -169,7 +169,8 @@ specs = {'tsm:rho=0.5': ['--method', 'tsm', '--rho', '0.5'],
          'multivec-eigencam:k=2:w=uniform': ['--method', 'multivec-eigencam', '--components', '2',
                                              '--weighting', 'uniform'],
          'mtsm:ranks=4x3x3:sweeps=2': ['--method', 'mtsm', '--ranks', '4,3,3', '--sweeps', '2'],
-         'eigencam:sign=off': ['--method', 'eigencam', '--sign-rule', 'off']}
+         'eigencam:sign=off': ['--method', 'eigencam', '--sign-rule', 'off'],
+         'tsm:centre=on': ['--method', 'tsm', '--centre', 'on']}
 maps = os.path.join(tmp, 'maps-specs')
 os.mkdir(maps)
 r = run(['eval', os.path.join(cli, 'tinycls.json'), '--data', dset, '--limit', '1', '--steps', '2',
@@ -183,7 +184,7 @@ for spec, opts in (specs.items() if r.returncode == 0 else []):
         continue
     worst = max(worst, float(np.abs(np.load(os.path.join(maps, '0000-%s.npy' % spec))
                                     - np.load(os.path.join(tmp, 'want.npy'))).max()))
-ok(worst <= 1e-6, 'method settings (rho, k, w, ranks, sweeps, sign) give the saliency command\'s maps '
+ok(worst <= 1e-6, 'method settings (rho, k, w, ranks, sweeps, sign, centre) give the saliency command\'s maps '
    '(max diff %.2g)' % worst, r.stderr)
 
 

@@ -329,6 +329,24 @@ test_tsm_full_spatial (void)
       g_assert_true (tl_saliency_map_from_features (F, &prm, &map, NULL));
       tl_assert_close (map->data, want, N, 1e-6);
     }
+
+  /* centre = on (the proposed fix): the same p, its mean subtracted before
+   * the sign rule. s·p was used above; the sign is chosen afresh. */
+  double pc[20], mean = 0;
+  for (int64_t n = 0; n < N; n++)
+    mean += p[n] / N;
+  for (int64_t n = 0; n < N; n++)
+    pc[n] = p[n] - mean;
+  s = tl_saliency_sign (pc, m, N);
+  for (int64_t n = 0; n < N; n++)
+    pc[n] *= s;
+  tl_saliency_finish (pc, N, want);
+  tl_saliency_params prm = tl_saliency_default_params ();
+  prm.method = TL_SALIENCY_TSM;
+  prm.centre = true;
+  g_autoptr (tl_tensor) map = NULL;
+  g_assert_true (tl_saliency_map_from_features (F, &prm, &map, NULL));
+  tl_assert_close (map->data, want, N, 1e-6);
   g_rand_free (r);
 }
 

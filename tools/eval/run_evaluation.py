@@ -39,6 +39,10 @@ SWEEP = ['eigencam', 'eigencam:sign=off',
 SWEEP_SMALL = ['eigencam', 'eigencam:sign=off', 'multivec-eigencam',
                'multivec-eigencam:w=uniform', 'tsm:rho=1', 'tsm:rho=0.75', 'tsm:rho=0.5',
                'mtsm:rho=1', 'mtsm:rho=0.5']
+# The proposed fix for single-signed uncentred Tucker maps (params.centre,
+# not methods.md), measured beside the sweep.
+CENTRE = ['tsm:rho=1:centre=on', 'tsm:rho=0.75:centre=on', 'tsm:rho=0.5:centre=on',
+          'mtsm:rho=1:centre=on', 'mtsm:rho=0.5:centre=on']
 # pytorch-grad-cam-style baselines; Score-CAM's channel cap per model below.
 BASELINES = ['gradcam', 'gradcam++', 'scorecam']
 
@@ -83,7 +87,7 @@ def main():
         path = data[kind] or face_crops(a.results)
         limit = int(round(limit * a.limit_scale)) if limit else 0
         for group in a.groups.split(','):
-            methods = sweep if group == 'sweep' else [
+            methods = sweep if group == 'sweep' else CENTRE if group == 'centre' else [
                 m + (':channels=%d' % channels if m == 'scorecam' and channels else '')
                 for m in BASELINES]
             prefix = os.path.join(a.results, '%s-%s' % (model, group))
