@@ -1,18 +1,26 @@
 #!/usr/bin/python3
 """Runs the evaluation behind docs/evaluation.md: `tensorlens eval` over the
 four models with every saliency method and the parameter settings that
-methods.md asks to choose by measurement. Writes RESULTS/<model>-<group>.csv,
-.md and -images.csv (per image and method); `make_evaluation_doc.py` turns
-them into the tables.
+methods.md asks to choose by measurement. Writes RESULTS/<job>.csv, .md and
+-images.csv (per image and method); `make_evaluation_doc.py` turns them into
+the tables.
 
-usage: run_evaluation.py BUILD_DIR RESULTS_DIR [--models m1,m2] [--groups g1,g2]
-                         [--limit-scale F]
+usage: run_evaluation.py BUILD_DIR RESULTS_DIR [--jobs j1,j2] [--scale F]
 
 The data: the first 1000 Fashion-MNIST test images (Debian dataset-fashion-mnist);
 the 100 face crops of scikit-image's LFW subset (lfw_subset.npy, 25x25 grey,
-written out as PNGs by this script) for emotion and faceres; the bundled
-photos (models/photos) for centernet. Runs at one network thread: the
-machine is shared.
+written out as PNGs by this script) for emotion and faceres; the five bundled
+photos (models/photos) for centernet. One network thread per run: the
+machine is shared (2 cores, load average 10-21 while this ran, i.e. a few
+per cent of a core per process), so the runs are sized to fit in about an
+hour of the CPU share one got:
+- Fashion-MNIST: every method and the candidate defaults on 1000 images,
+  the rest of the parameter sweep on the first 300, T = 20 deletion and
+  insertion steps (methods.md's default is 50).
+- emotion: 100 faces, T = 50 (T = 20 for the rest of the sweep).
+- faceres (224x224) gets the first 12 faces and centernet (512x512, batch
+  1) its five photos, both with T = 10, and Score-CAM capped at the 64 / 32
+  channels of largest mean activation (of 1024 / 480).
 """
 import argparse
 import os
@@ -26,36 +34,36 @@ from PIL import Image
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 FMNIST = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
 LFW = '/usr/lib/python3/dist-packages/skimage/data/lfw_subset.npy'
+PHOTOS = os.path.join(ROOT, 'models', 'photos')
 
-# Label-free settings swept to choose the defaults (methods.md's (param)s).
-SWEEP = ['eigencam', 'eigencam:sign=off',
-         'multivec-eigencam', 'multivec-eigencam:w=sigma2', 'multivec-eigencam:w=uniform',
+# Every method at the candidate defaults (methods.md: rho in {1, 0.75, 0.5}),
+# EigenCAM with and without the sign rule, and the label-dependent baselines.
+MAIN = ['eigencam', 'eigencam:sign=off', 'multivec-eigencam',
+        'tsm:rho=1', 'tsm:rho=0.5', 'mtsm:rho=1', 'mtsm:rho=0.5',
+        'gradcam', 'gradcam++', 'scorecam']
+# The rest of the (param) sweep, and the proposed centring fix for the
+# uncentred Tucker maps (params.centre, not methods.md).
+SWEEP = ['multivec-eigencam:w=sigma2', 'multivec-eigencam:w=uniform',
          'multivec-eigencam:k=2', 'multivec-eigencam:k=4',
-         'tsm:rho=1', 'tsm:rho=0.75', 'tsm:rho=0.5',
-         'mtsm:rho=1', 'mtsm:rho=0.75', 'mtsm:rho=0.5',
-         'mtsm:rho=0.5:w=sigma2', 'mtsm:rho=0.5:w=uniform']
-# The costlier models (224x224 and 512x512 inputs) get the settings that
-# decide the defaults, not the whole sweep.
-SWEEP_SMALL = ['eigencam', 'eigencam:sign=off', 'multivec-eigencam',
-               'multivec-eigencam:w=uniform', 'tsm:rho=1', 'tsm:rho=0.75', 'tsm:rho=0.5',
-               'mtsm:rho=1', 'mtsm:rho=0.5']
-# The proposed fix for single-signed uncentred Tucker maps (params.centre,
-# not methods.md), measured beside the sweep.
-CENTRE = ['tsm:rho=1:centre=on', 'tsm:rho=0.75:centre=on', 'tsm:rho=0.5:centre=on',
+         'tsm:rho=0.75', 'mtsm:rho=0.75', 'mtsm:rho=0.5:w=sigma2', 'mtsm:rho=0.5:w=uniform']
+CENTRE = ['tsm:rho=1:centre=on', 'tsm:rho=0.5:centre=on',
           'mtsm:rho=1:centre=on', 'mtsm:rho=0.5:centre=on']
-# pytorch-grad-cam-style baselines; Score-CAM's channel cap per model below.
-BASELINES = ['gradcam', 'gradcam++', 'scorecam']
 
-# model: (data, image limit, Score-CAM channel cap (0 = all), sweep). Sized
-# so that the whole run fits in about an hour of one shared core: a faceres
-# image costs ~3.5 s of CPU per method (103 forward passes at 224x224), so it
-# gets the first 30 faces; Score-CAM is capped at the 64 channels of largest
-# mean activation where the layer has 480 (centernet) or 1024 (faceres).
-MODELS = {
-    'fmnist-classifier': ('fmnist', 1000, 0, SWEEP),
-    'emotion': ('faces', 100, 0, SWEEP),
-    'faceres': ('faces', 30, 64, SWEEP_SMALL),
-    'centernet': ('photos', 0, 64, SWEEP_SMALL),
+# job: (model, data, image limit (0 = all), steps T, methods)
+JOBS = {
+    'fmnist-main': ('fmnist-classifier', 'fmnist', 1000, 20, MAIN),
+    'fmnist-sweep': ('fmnist-classifier', 'fmnist', 300, 20, SWEEP + CENTRE),
+    'emotion-main': ('emotion', 'faces', 100, 50, MAIN + CENTRE),
+    'emotion-sweep': ('emotion', 'faces', 100, 20, SWEEP),
+    # Grad-CAM(++) are undefined here: the cosine of an embedding with itself
+    # is at its maximum, so its gradient is zero (the CLI refuses them).
+    'faceres-main': ('faceres', 'faces', 12, 10,
+                     [m if m != 'scorecam' else 'scorecam:channels=64' for m in MAIN
+                      if not m.startswith('gradcam')] + CENTRE[:2]),
+    'centernet-main': ('centernet', 'photos', 0, 10,
+                       ['eigencam', 'multivec-eigencam', 'tsm:rho=1', 'tsm:rho=0.5',
+                        'mtsm:rho=1', 'mtsm:rho=0.5', 'gradcam', 'gradcam++',
+                        'scorecam:channels=32', 'tsm:rho=1:centre=on', 'tsm:rho=0.5:centre=on']),
 }
 
 
@@ -70,35 +78,54 @@ def face_crops(results):
     return d
 
 
+def idx_chunk(results, start, stop):
+    """Fashion-MNIST test images start..stop-1 as an IDX file of their own, so
+    that one job can run as parallel processes (one per chunk)."""
+    import gzip
+    import struct
+    raw = gzip.open(FMNIST).read()
+    n, h, w = struct.unpack('>III', raw[4:16])
+    stop = min(stop, n)
+    p = os.path.join(results, 'fmnist-%d-%d-idx3-ubyte.gz' % (start, stop))
+    with gzip.open(p, 'wb') as f:
+        f.write(struct.pack('>IIII', 0x803, stop - start, h, w)
+                + raw[16 + start * h * w:16 + stop * h * w])
+    return p
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('build')
     ap.add_argument('results')
-    ap.add_argument('--models', default=','.join(MODELS))
-    ap.add_argument('--groups', default='sweep,baselines')
-    ap.add_argument('--limit-scale', type=float, default=1.0,
+    ap.add_argument('--jobs', default=','.join(JOBS))
+    ap.add_argument('--chunk', help='I/N: run only the I-th of N equal parts of the images '
+                    '(Fashion-MNIST jobs; results go to JOB-cI; make_evaluation_doc.py joins them)')
+    ap.add_argument('--scale', type=float, default=1.0,
                     help='fraction of each data set (for a quick trial)')
     a = ap.parse_args()
     tl = os.path.join(a.build, 'src', 'cli', 'tensorlens')
     os.makedirs(a.results, exist_ok=True)
-    data = {'fmnist': FMNIST, 'faces': None, 'photos': os.path.join(ROOT, 'models', 'photos')}
-    for model in a.models.split(','):
-        kind, limit, channels, sweep = MODELS[model]
-        path = data[kind] or face_crops(a.results)
-        limit = int(round(limit * a.limit_scale)) if limit else 0
-        for group in a.groups.split(','):
-            methods = sweep if group == 'sweep' else CENTRE if group == 'centre' else [
-                m + (':channels=%d' % channels if m == 'scorecam' and channels else '')
-                for m in BASELINES]
-            prefix = os.path.join(a.results, '%s-%s' % (model, group))
-            cmd = [tl, 'eval', model, '--data', path, '--methods', ','.join(methods),
-                   '--threads', '1', '-o', prefix]
-            if limit:
-                cmd += ['--limit', str(limit)]
-            t0 = time.time()
-            print(' '.join(cmd), flush=True)
-            subprocess.run(cmd, check=True)
-            print('%s %s: %.0f s' % (model, group, time.time() - t0), flush=True)
+    for job in a.jobs.split(','):
+        model, kind, limit, steps, methods = JOBS[job]
+        path = {'fmnist': FMNIST, 'photos': PHOTOS}.get(kind) or face_crops(a.results)
+        limit = max(1, int(round(limit * a.scale))) if limit else 0
+        prefix = os.path.join(a.results, job)
+        if a.chunk and kind == 'fmnist':
+            i, nc = (int(x) for x in a.chunk.split('/'))
+            size = -(-limit // nc)
+            path = idx_chunk(a.results, i * size, min(limit, (i + 1) * size))
+            prefix += '-c%d' % i
+            limit = 0
+        cmd = [tl, 'eval', model, '--data', path, '--methods', ','.join(methods),
+               '--steps', str(steps), '--threads', '1', '-o', prefix]
+        if limit:
+            cmd += ['--limit', str(limit)]
+        t0, c0 = time.time(), os.times()
+        print(' '.join(cmd), flush=True)
+        subprocess.run(cmd, check=True)
+        c1 = os.times()
+        print('%s: %.0f s wall, %.0f s CPU' % (job, time.time() - t0,
+                                               c1.children_user - c0.children_user), flush=True)
 
 
 if __name__ == '__main__':
