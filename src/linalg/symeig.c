@@ -147,7 +147,9 @@ symeig_top_count (int n, double *A, int k, double *w, double *Z, bool rows, doub
   g_autofree double *d = g_new (double, (gsize) n);
   g_autofree double *e = g_new (double, (gsize) MAX (n - 1, 1));
   g_autofree double *tau = g_new (double, (gsize) MAX (n - 1, 1));
-  g_autofree double *wa = g_new (double, (gsize) n);
+  /* zeroed: dstebz writes only the k wanted eigenvalues, but LAPACKE's
+   * dstein checks all n entries for NaN (stale heap contents failed it) */
+  g_autofree double *wa = g_new0 (double, (gsize) n);
   g_autofree lapack_int *iblock = g_new (lapack_int, (gsize) n);
   g_autofree lapack_int *isplit = g_new (lapack_int, (gsize) n);
   g_autofree lapack_int *ifail = g_new (lapack_int, (gsize) k);
