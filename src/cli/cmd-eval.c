@@ -87,11 +87,13 @@ parse_method (const char *spec, eval_method *m, GError **error)
         ok = tl_saliency_weighting_from_name (val, &m->params.weighting, NULL);
       else if (strcmp (key, "sign") == 0 || strcmp (key, "centre") == 0)
         {
-          ok = strcmp (val, "on") == 0 || strcmp (val, "off") == 0;
+          gboolean on = strcmp (val, "on") == 0, autom = strcmp (val, "auto") == 0;
+          ok = on || strcmp (val, "off") == 0 || (autom && key[0] == 'c');
           if (key[0] == 's')
-            m->params.sign_rule = strcmp (val, "on") == 0;
+            m->params.sign_rule = on;
           else
-            m->params.centre = strcmp (val, "on") == 0;
+            m->params.centre = autom ? TL_SALIENCY_CENTRE_AUTO
+                             : on ? TL_SALIENCY_CENTRE_ON : TL_SALIENCY_CENTRE_OFF;
         }
       else
         {
@@ -357,7 +359,7 @@ tl_cmd_eval (int argc, char **argv)
     { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_s,
       "Comma-separated: eigencam, multivec-eigencam, tsm, mtsm, gradcam, gradcam++, scorecam "
       "(default: eigencam,tsm), each optionally with :key=value settings: rho=F, ranks=R1xR2xR3, "
-      "k=K, w=sigma|sigma2|uniform, sign=on|off, centre=on|off, sweeps=N (label-free), "
+      "k=K, w=sigma|sigma2|uniform, sign=on|off, centre=off|on|auto, sweeps=N (label-free), "
       "channels=N (scorecam)",
       "M1,M2" },
     { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics_s,

@@ -78,13 +78,18 @@ to_params (const opts *o, gboolean labelled, tl_saliency_params *p, GError **err
   p->rho = o->rho;
   if (o->centre)
     {
-      if (strcmp (o->centre, "on") != 0 && strcmp (o->centre, "off") != 0)
+      if (strcmp (o->centre, "on") == 0)
+        p->centre = TL_SALIENCY_CENTRE_ON;
+      else if (strcmp (o->centre, "auto") == 0)
+        p->centre = TL_SALIENCY_CENTRE_AUTO;
+      else if (strcmp (o->centre, "off") == 0)
+        p->centre = TL_SALIENCY_CENTRE_OFF;
+      else
         {
-          g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "--centre '%s': expected on or off",
-                       o->centre);
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "--centre '%s': expected off, on or auto", o->centre);
           return FALSE;
         }
-      p->centre = strcmp (o->centre, "on") == 0;
     }
   if (o->sign_rule)
     {
@@ -130,7 +135,8 @@ print_params (const tl_saliency_params *p, const tl_saliency_report *r)
       break;
     case TL_SALIENCY_TSM:
     case TL_SALIENCY_MTSM:
-      printf ("rho: %g\ncentre: %s\n", p->rho, p->centre ? "on" : "off");
+      printf ("rho: %g\ncentre: %s\n", p->rho,
+              p->centre == TL_SALIENCY_CENTRE_AUTO ? "auto" : p->centre ? "on" : "off");
       printf ("ranks-requested: %d,%d,%d\nranks: %d,%d,%d\nsweeps: %d\nsweeps-run: %d\nfit: %.9g\n",
               r->ranks_requested[0], r->ranks_requested[1], r->ranks_requested[2],
               r->ranks[0], r->ranks[1], r->ranks[2], p->sweeps, r->sweeps_run, r->fit);
@@ -395,8 +401,9 @@ tl_cmd_saliency (int argc, char **argv)
     { "ranks", 0, 0, G_OPTION_ARG_STRING, &o.ranks,
       "Tucker ranks (TSM/MTSM); 0 = automatic (default): min(C,R2·R3),⌈ρH⌉,⌈ρW⌉", "R1,R2,R3" },
     { "centre", 0, 0, G_OPTION_ARG_STRING, &o.centre,
-      "TSM/MTSM: on = subtract each component map's mean before the sign rule (a proposed "
-      "fix, see docs/evaluation.md); off (default) = methods.md", "on|off" },
+      "TSM/MTSM: on = subtract each component map's mean before the sign rule, auto = only "
+      "when the sign rule leaves more negative than positive mass (proposed fixes, see "
+      "docs/evaluation.md); off (default) = methods.md", "off|on|auto" },
     { "rho", 0, 0, G_OPTION_ARG_DOUBLE, &o.rho,
       "Fraction of H and W kept by the automatic spatial ranks, in (0,1]", "RHO" },
     { "components", 0, 0, G_OPTION_ARG_INT, &o.components,

@@ -25,7 +25,7 @@ tl_saliency_default_params (void)
     .weighting = TL_SALIENCY_WEIGHT_SIGMA,
     .sign_rule = true,
     .sweeps = 20,
-    .centre = false,
+    .centre = TL_SALIENCY_CENTRE_OFF,
   };
   return p;
 }
@@ -99,6 +99,11 @@ check_params (const tl_saliency_params *p, GError **error)
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                    "rho = %g is out of range (automatic spatial ranks keep a fraction in (0, 1])",
                    p->rho);
+      return FALSE;
+    }
+  if ((unsigned) p->centre > TL_SALIENCY_CENTRE_AUTO)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "centre %d is not valid", (int) p->centre);
       return FALSE;
     }
   if (p->components < 0)

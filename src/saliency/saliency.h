@@ -22,6 +22,12 @@ typedef enum {
   TL_SALIENCY_WEIGHT_UNIFORM,
 } tl_saliency_weighting;
 
+typedef enum {
+  TL_SALIENCY_CENTRE_OFF = 0,     /* default: methods.md */
+  TL_SALIENCY_CENTRE_ON,
+  TL_SALIENCY_CENTRE_AUTO,
+} tl_saliency_centre;
+
 /* Every user-settable parameter, once; front ends pass them through under
  * the same names (CLI --ranks, --components, ...). */
 typedef struct {
@@ -37,9 +43,11 @@ typedef struct {
   tl_saliency_weighting weighting;
   bool                  sign_rule;  /* EigenCAM only: false keeps LAPACK's sign */
   int                   sweeps;     /* HOOI sweep cap (TSM/MTSM), default 20 */
-  bool                  centre;     /* TSM/MTSM: subtract each component map's spatial
-                                     * mean before the sign rule. Not in methods.md (off,
-                                     * the default, is methods.md): the fix proposed in
+  tl_saliency_centre    centre;     /* TSM/MTSM: subtract each component map's spatial
+                                     * mean before the sign rule (on), or only when the
+                                     * sign rule leaves more negative than positive mass
+                                     * (auto). Not in methods.md (off, the default, is
+                                     * methods.md): the fixes weighed in
                                      * docs/evaluation.md for uncentred maps that are
                                      * single-signed, which the ReLU empties. */
 } tl_saliency_params;

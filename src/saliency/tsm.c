@@ -22,6 +22,34 @@ centre_map (double *P, int64_t N)
     P[n] -= mean;
 }
 
+/* The sign of component map P under params.centre: off = methods.md;
+ * on = P centred first; auto = centred only when the sign rule leaves more
+ * negative than positive mass, i.e. when the ReLU would drop most of the
+ * map (a single-signed uncentred map on the wrong side of zero). P is
+ * centred in place when that is chosen. */
+static int
+component_sign (double *P, const double *m, int64_t N, tl_saliency_centre centre)
+{
+  if (centre == TL_SALIENCY_CENTRE_ON)
+    centre_map (P, N);
+  int sg = tl_saliency_sign (P, m, N);
+  if (centre != TL_SALIENCY_CENTRE_AUTO)
+    return sg;
+  double pos = 0.0, neg = 0.0;
+  for (int64_t n = 0; n < N; n++)
+    {
+      double v = sg * P[n];
+      if (v > 0.0)
+        pos += v;
+      else
+        neg -= v;
+    }
+  if (neg <= pos)
+    return sg;
+  centre_map (P, N);
+  return tl_saliency_sign (P, m, N);
+}
+
 gboolean
 tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
                     const tl_saliency_params *p, double *S, tl_saliency_report *rep,
@@ -56,9 +84,7 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   if (p->method == TL_SALIENCY_TSM)
     {
       double *P = t->P;
-      if (p->centre)
-        centre_map (P, N);
-      int sg = tl_saliency_sign (P, m, N);
+      int sg = component_sign (P, m, N, p->centre);
       rep->sign = sg;
       rep->components = 1;
       for (int64_t n = 0; n < N; n++)
@@ -71,9 +97,7 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   for (int k = 0; k < r; k++)
     {
       double *P = t->P + (int64_t) k * N;
-      if (p->centre)
-        centre_map (P, N);
-      int sg = tl_saliency_sign (P, m, N);
+      int sg = component_sign (P, m, N, p->centre);
       double sk = t->sigma[k];
       double w = p->weighting == TL_SALIENCY_WEIGHT_SIGMA2 ? sk
                : p->weighting == TL_SALIENCY_WEIGHT_UNIFORM ? 1.0 / sk : 1.0;

@@ -343,10 +343,45 @@ test_tsm_full_spatial (void)
   tl_saliency_finish (pc, N, want);
   tl_saliency_params prm = tl_saliency_default_params ();
   prm.method = TL_SALIENCY_TSM;
-  prm.centre = true;
+  prm.centre = TL_SALIENCY_CENTRE_ON;
   g_autoptr (tl_tensor) map = NULL;
   g_assert_true (tl_saliency_map_from_features (F, &prm, &map, NULL));
   tl_assert_close (map->data, want, N, 1e-6);
+
+  /* centre = auto: off while the signed map keeps more positive than
+   * negative mass (this one: s·p is a positive combination here), on once
+   * a large negative offset in every channel (as hard-swish features have)
+   * makes the uncentred map single-signed and below zero. */
+  double pos = 0, neg = 0;
+  for (int64_t n = 0; n < N; n++)
+    {
+      if (p[n] > 0)
+        pos += p[n];
+      else
+        neg -= p[n];
+    }
+  g_assert_cmpfloat (pos, >, neg);
+  tl_saliency_finish (p, N, want);
+  prm.centre = TL_SALIENCY_CENTRE_AUTO;
+  g_autoptr (tl_tensor) map_auto = NULL;
+  g_assert_true (tl_saliency_map_from_features (F, &prm, &map_auto, NULL));
+  tl_assert_close (map_auto->data, want, N, 1e-6);
+
+  for (int64_t i = 0; i < C * N; i++)
+    F->data[i] -= 50.0f;
+  prm.centre = TL_SALIENCY_CENTRE_OFF;
+  g_autoptr (tl_tensor) map_off = NULL;
+  tl_saliency_report rep;
+  g_assert_true (tl_saliency_map_from_features_report (F, &prm, &map_off, &rep, NULL));
+  g_assert_true (rep.constant);                      /* methods.md: emptied by the ReLU */
+  prm.centre = TL_SALIENCY_CENTRE_ON;
+  g_autoptr (tl_tensor) map_on = NULL;
+  g_assert_true (tl_saliency_map_from_features (F, &prm, &map_on, NULL));
+  prm.centre = TL_SALIENCY_CENTRE_AUTO;
+  g_autoptr (tl_tensor) map_auto2 = NULL;
+  g_assert_true (tl_saliency_map_from_features_report (F, &prm, &map_auto2, &rep, NULL));
+  g_assert_false (rep.constant);
+  tl_assert_close (map_auto2->data, map_on->data, N, 0.0);
   g_rand_free (r);
 }
 
@@ -475,6 +510,10 @@ test_bad_input (void)
   expect_error (F, &q, "rho = 1.5 is out of range");
   q.rho = NAN;
   expect_error (F, &q, "rho = nan is out of range");
+  q = p;
+  q.method = TL_SALIENCY_TSM;
+  q.centre = (tl_saliency_centre) 7;
+  expect_error (F, &q, "centre 7 is not valid");
   q = p;
   q.components = -1;
   expect_error (F, &q, "components = -1");

@@ -22,8 +22,8 @@ DOC = os.path.join(ROOT, 'docs', 'evaluation.md')
 METRICS = [('drop', 'AD % ↓', 100.0), ('increase', 'IC % ↑', 100.0),
            ('deletion_auc', 'Deletion AUC ↓', 1.0), ('insertion_auc', 'Insertion AUC ↑', 1.0)]
 MODELS = [('fmnist-classifier', 'fmnist', 'Fashion-MNIST classifier, first 1000 test images, T = 20'),
-          ('emotion', 'emotion', 'emotion (mini-Xception), 100 LFW face crops, T = 50 (sweep: T = 20)'),
-          ('faceres', 'faceres', 'faceres (embedding, cosine score), first 12 LFW face crops, T = 10'),
+          ('emotion', 'emotion', 'emotion (mini-Xception), first 60 LFW face crops, T = 20'),
+          ('faceres', 'faceres', 'faceres (embedding, cosine score), first 6 LFW face crops, T = 10'),
           ('centernet', 'centernet', 'centernet (detector, top-class heat-map sum), 5 bundled photos, T = 10')]
 B = 2000  # bootstrap resamples
 
@@ -37,10 +37,16 @@ def load(results, job):
         while os.path.exists(os.path.join(results, '%s-c%d-images.csv' % (job, len(paths)))):
             paths.append(os.path.join(results, '%s-c%d-images.csv' % (job, len(paths))))
     by = {}
-    for i, path in enumerate(paths):
-        for row in csv.DictReader(open(path)):
-            row['image'] = '%d:%s' % (i, row['image'])
+    offset = 0   # IDX images are numbered within their chunk: number them globally
+    for path in paths:
+        rows = list(csv.DictReader(open(path)))
+        count = 0
+        for row in rows:
+            if row['image'].isdigit():
+                count = max(count, int(row['image']) + 1)
+                row['image'] = str(offset + int(row['image']))
             by.setdefault(row['method'], []).append(row)
+        offset += count
     if not by:
         return {}
     return {m: {k: np.array([float(r[k]) for r in rows]) for k, *_ in METRICS}
@@ -91,11 +97,20 @@ def paired(res, a, b, rng):
     return n, cells
 
 
-CLAIMS = [('tsm:rho=0.5', 'eigencam'), ('tsm:rho=1', 'eigencam'),
+CLAIMS = [('tsm:rho=0.5', 'tsm:rho=1'), ('mtsm:rho=0.5', 'mtsm:rho=1'),
+          ('tsm:rho=0.75', 'tsm:rho=1'), ('mtsm:rho=0.75', 'mtsm:rho=1'),
+          ('multivec-eigencam:w=sigma2', 'multivec-eigencam'),
+          ('multivec-eigencam:w=uniform', 'multivec-eigencam'),
+          ('multivec-eigencam:k=2', 'multivec-eigencam'), ('multivec-eigencam:k=4', 'multivec-eigencam'),
+          ('mtsm:rho=0.5:w=sigma2', 'mtsm:rho=0.5'), ('mtsm:rho=0.5:w=uniform', 'mtsm:rho=0.5'),
+          ('tsm:rho=0.5', 'eigencam'), ('tsm:rho=1', 'eigencam'),
           ('mtsm:rho=0.5', 'tsm:rho=0.5'), ('mtsm:rho=1', 'tsm:rho=1'),
           ('multivec-eigencam', 'eigencam'), ('mtsm:rho=0.5', 'multivec-eigencam'),
           ('tsm:rho=0.5:centre=on', 'tsm:rho=0.5'), ('tsm:rho=1:centre=on', 'tsm:rho=1'),
-          ('mtsm:rho=0.5', 'gradcam'), ('multivec-eigencam', 'gradcam'),
+          ('mtsm:rho=1:centre=on', 'mtsm:rho=1'), ('tsm:rho=1:centre=auto', 'tsm:rho=1'),
+          ('mtsm:rho=1:centre=auto', 'mtsm:rho=1'), ('mtsm:rho=1', 'multivec-eigencam'),
+          ('mtsm:rho=1', 'gradcam'), ('mtsm:rho=0.5', 'gradcam'), ('multivec-eigencam', 'gradcam'),
+          ('tsm:rho=1', 'gradcam'), ('mtsm:rho=1', 'scorecam'),
           ('eigencam', 'eigencam:sign=off')]
 
 
@@ -139,7 +154,7 @@ def main():
     rng = np.random.default_rng(1)
     for model, job, title in MODELS:
         main_res = load(a.results, job + '-main')
-        sweep_res = load(a.results, job + '-sweep')
+        sweep_res = merge(load(a.results, job + '-sweep'), load(a.results, job + '-auto'))
         if not main_res:
             continue
         order = list(main_res)
@@ -167,10 +182,14 @@ def main():
                          'excludes 0; for AD and deletion negative is better, for IC and insertion '
                          'positive):\n\n| comparison | images | ' + ' | '.join(t for _, t, _ in METRICS)
                          + ' |\n|---|---:|' + '---:|' * len(METRICS) + '\n' + '\n'.join(rows) + '\n\n')
+    # the diagnostic is computed with --build and kept in RESULTS for later runs
+    diag = os.path.join(a.results, 'tsm-sign-diagnostic.md')
     if a.build:
+        open(diag, 'w').write(sign_diagnostic(a.build))
+    if os.path.exists(diag):
         parts.append('### TSM on centernet: sign and coverage\n\nFor each photo, the sign the rule '
-                     'chose and the share of map pixels above 0.1 (at feature resolution, 16×16):\n\n')
-        parts.append(sign_diagnostic(a.build))
+                     'chose and the share of map pixels above 0.1 (the map at the photo\'s size):\n\n')
+        parts.append(open(diag).read())
     text = ''.join(parts)
     if a.print:
         print(text)

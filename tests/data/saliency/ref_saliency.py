@@ -148,7 +148,13 @@ def tucker_raw(F, ranks=(0, 0, 0), multi=False, weighting='sigma', sweeps=20, ce
     S = np.zeros(N)
     for k in range(r if multi else min(r, 1)):
         P = (B @ G[k] @ D.T).ravel()
-        if centre:  # the proposed fix (docs/evaluation.md), not methods.md
+        # the proposed fixes (docs/evaluation.md), not methods.md: 'on' centres
+        # P; 'auto' only when the signed map has more negative than positive mass
+        if centre == 'auto':
+            s = sign_rule(P, m)
+            if np.maximum(-s * P, 0).sum() > np.maximum(s * P, 0).sum():
+                P = P - P.mean()
+        elif centre:
             P = P - P.mean()
         s = sign_rule(P, m)
         if not multi:
