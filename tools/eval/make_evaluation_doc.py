@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """The tables of docs/evaluation.md from the per-image results of
-run_evaluation.py (RESULTS/<job>-images.csv), with bootstrap confidence
+run_evaluation.py (RESULTS/<job>-images.csv, or .csv.gz as kept in
+docs/evaluation-data: `make_evaluation_doc.py docs/evaluation-data`
+regenerates the page's tables without a rerun), with bootstrap confidence
 intervals, and the TSM sign diagnostic on the bundled photos. Replaces the
 text between the '<!-- tables:begin -->' and '<!-- tables:end -->' markers
 of docs/evaluation.md (or prints it with --print).
@@ -28,18 +30,28 @@ MODELS = [('fmnist-classifier', 'fmnist', 'Fashion-MNIST classifier, first 1000 
 B = 2000  # bootstrap resamples
 
 
+def exists(path):
+    return os.path.exists(path) or os.path.exists(path + '.gz')
+
+
+def open_csv(path):
+    """A per-image CSV, or its gzip copy (docs/evaluation-data keeps those)."""
+    import gzip
+    return open(path) if os.path.exists(path) else gzip.open(path + '.gz', 'rt')
+
+
 def load(results, job):
     """Per method, the per-image values of a job, its chunks (JOB-c0, -c1, ...,
     see run_evaluation.py --chunk) joined in order."""
     paths = [os.path.join(results, job + '-images.csv')]
-    if not os.path.exists(paths[0]):
+    if not exists(paths[0]):
         paths = []
-        while os.path.exists(os.path.join(results, '%s-c%d-images.csv' % (job, len(paths)))):
+        while exists(os.path.join(results, '%s-c%d-images.csv' % (job, len(paths)))):
             paths.append(os.path.join(results, '%s-c%d-images.csv' % (job, len(paths))))
     by = {}
     offset = 0   # IDX images are numbered within their chunk: number them globally
     for path in paths:
-        rows = list(csv.DictReader(open(path)))
+        rows = list(csv.DictReader(open_csv(path)))
         count = 0
         for row in rows:
             if row['image'].isdigit():
@@ -162,7 +174,7 @@ def main():
         parts.append(table(main_res, order,
                            'Mean over images; in brackets the 95 %% bootstrap interval of the mean '
                            '(%d resamples of the images)' % B if len(next(iter(main_res.values()))['image']) >= 10
-                           else 'Mean over the photos; in brackets the smallest and largest photo.'))
+                           else 'Mean over the images (too few for an interval); in brackets the smallest and largest.'))
         if sweep_res:
             n = len(next(iter(sweep_res.values()))['image'])
             sub = {m: {k: (v[:n] if k != 'image' else v[:n]) for k, v in r.items()}
