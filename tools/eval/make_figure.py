@@ -4,7 +4,7 @@ centernet, every saliency method side by side, each as the CLI's overlay
 (`tensorlens saliency centernet coffee.jpg --method M --overlay ...`, turbo
 colour map) at the defaults stated in docs/evaluation.md, plus the settings
 that docs/evaluation.md discusses (TSM under methods.md's sign rule with and
-without the proposed centring).
+without the proposed `--centre auto`).
 
 usage: make_figure.py BUILD_DIR [OUT.png]
 """
@@ -26,7 +26,7 @@ PANELS = [
     ('Multivec-EigenCAM', ['--method', 'multivec-eigencam']),
     ('TSM (ρ = 1)', ['--method', 'tsm', '--rho', '1']),
     ('TSM (ρ = 0.5)', ['--method', 'tsm', '--rho', '0.5']),
-    ('TSM (ρ = 0.5), centred', ['--method', 'tsm', '--rho', '0.5', '--centre', 'on']),
+    ('TSM (ρ = 1), --centre auto', ['--method', 'tsm', '--rho', '1', '--centre', 'auto']),
     ('MTSM (ρ = 1)', ['--method', 'mtsm', '--rho', '1']),
     ('MTSM (ρ = 0.5)', ['--method', 'mtsm', '--rho', '0.5']),
     ('Grad-CAM', ['--method', 'gradcam']),
