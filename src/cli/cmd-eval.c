@@ -25,12 +25,93 @@
 #include <unistd.h>
 
 typedef struct {
-  const char        *name;
+  const char        *name;      /* the whole spec, e.g. "mtsm:rho=0.5:w=uniform" */
   gboolean           labelled;
   tl_saliency_method method;
   tl_labelled_method lmethod;
+  tl_saliency_params params;    /* label-free methods */
+  int                channels;  /* Score-CAM cap, 0 = all */
   tl_faith_accum     acc;
 } eval_method;
+
+/* A method spec NAME[:key=value]...: the parameters a comparison sweeps
+ * (methods.md's (param)s) without one command per setting. Keys: rho,
+ * ranks=R1xR2xR3, k (components), w (weighting), sign (on|off), centre
+ * (on|off), sweeps, channels (Score-CAM). */
+static gboolean
+parse_method (const char *spec, eval_method *m, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (spec, ":", -1);
+  m->name = spec;
+  m->params = tl_saliency_default_params ();
+  m->labelled = tl_labelled_method_lookup (parts[0], &m->lmethod);
+  if (!m->labelled && !tl_saliency_method_from_name (parts[0], &m->method, error))
+    return FALSE;
+  m->params.method = m->method;
+  for (char **kv = parts + 1; *kv; kv++)
+    {
+      const char *eq = strchr (*kv, '=');
+      g_autofree char *key = eq ? g_strndup (*kv, (gsize) (eq - *kv)) : g_strdup (*kv);
+      const char *val = eq ? eq + 1 : "";
+      char *end = NULL;
+      gboolean lf_only = TRUE, ok = TRUE;
+      if (strcmp (key, "rho") == 0)
+        {
+          m->params.rho = g_ascii_strtod (val, &end);
+          ok = end != val && *end == '\0' && m->params.rho > 0.0 && m->params.rho <= 1.0;
+        }
+      else if (strcmp (key, "ranks") == 0)
+        {
+          g_auto (GStrv) r = g_strsplit (val, "x", -1);
+          ok = g_strv_length (r) == 3;
+          for (int i = 0; ok && i < 3; i++)
+            {
+              gint64 v = g_ascii_strtoll (r[i], &end, 10);
+              ok = end != r[i] && *end == '\0' && v >= 1 && v <= 1 << 20;
+              m->params.ranks[i] = (int) v;
+            }
+        }
+      else if (strcmp (key, "k") == 0 || strcmp (key, "sweeps") == 0
+               || strcmp (key, "channels") == 0)
+        {
+          gint64 v = g_ascii_strtoll (val, &end, 10);
+          ok = end != val && *end == '\0' && v >= 0 && v <= 1 << 20;
+          if (key[0] == 'k')
+            m->params.components = (int) v;
+          else if (key[0] == 's')
+            m->params.sweeps = (int) v;
+          else
+            m->channels = (int) v, lf_only = FALSE;
+        }
+      else if (strcmp (key, "w") == 0)
+        ok = tl_saliency_weighting_from_name (val, &m->params.weighting, NULL);
+      else if (strcmp (key, "sign") == 0 || strcmp (key, "centre") == 0)
+        {
+          gboolean on = strcmp (val, "on") == 0, autom = strcmp (val, "auto") == 0;
+          ok = on || strcmp (val, "off") == 0 || (autom && key[0] == 'c');
+          if (key[0] == 's')
+            m->params.sign_rule = on;
+          else
+            m->params.centre = autom ? TL_SALIENCY_CENTRE_AUTO
+                             : on ? TL_SALIENCY_CENTRE_ON : TL_SALIENCY_CENTRE_OFF;
+        }
+      else
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "--methods '%s': unknown key '%s' (rho, ranks, k, w, sign, centre, "
+                       "sweeps, channels)", spec, key);
+          return FALSE;
+        }
+      if (!ok || m->labelled == lf_only)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "--methods '%s': '%s' is not a valid setting for %s", spec, *kv,
+                       parts[0]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
 
 /* ---- the data set ---------------------------------------------------------- */
 
@@ -149,7 +230,7 @@ clean_reference (tl_model *model, const tl_tensor *pixels, const char *tensor, i
 /* The method's map upsampled to the model input (W × H floats). */
 static float *
 input_map (tl_model *model, const tl_image *img, eval_method *m, int target, int W, int H,
-           GError **error)
+           tl_explain_cache *cache, GError **error)
 {
   g_autoptr (tl_explanation) ex = NULL;
   const tl_card *card = tl_model_card (model);
@@ -169,13 +250,15 @@ input_map (tl_model *model, const tl_image *img, eval_method *m, int target, int
       tl_labelled_params lp = tl_labelled_default_params ();
       lp.method = m->lmethod;
       lp.target = target;
+      lp.channels = m->channels;
       ex = tl_explain_labelled (model, img, &lp, NULL, NULL, NULL, error);
     }
   else
     {
       tl_explain_params ep = tl_explain_default_params ();
-      ep.saliency.method = m->method;
-      ex = tl_explain_image (model, img, &ep, NULL, NULL, NULL, error);
+      ep.saliency = m->params;
+      /* the label-free methods share one forward pass per image */
+      ex = tl_explain_image (model, img, &ep, cache, NULL, NULL, error);
     }
   if (!ex)
     return NULL;
@@ -275,7 +358,10 @@ tl_cmd_eval (int argc, char **argv)
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use the first N images (default: all)", "N" },
     { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_s,
       "Comma-separated: eigencam, multivec-eigencam, tsm, mtsm, gradcam, gradcam++, scorecam "
-      "(default: eigencam,tsm)", "M1,M2" },
+      "(default: eigencam,tsm), each optionally with :key=value settings: rho=F, ranks=R1xR2xR3, "
+      "k=K, w=sigma|sigma2|uniform, sign=on|off, centre=off|on|auto, sweeps=N (label-free), "
+      "channels=N (scorecam)",
+      "M1,M2" },
     { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics_s,
       "Comma-separated: ad, ic, deletion, insertion (default: all)", "LIST" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Deletion/insertion steps T (default 50)", "T" },
@@ -311,13 +397,8 @@ tl_cmd_eval (int argc, char **argv)
   int n_methods = (int) g_strv_length (mnames);
   g_autofree eval_method *methods = g_new0 (eval_method, n_methods);
   for (int i = 0; i < n_methods; i++)
-    {
-      methods[i].name = mnames[i];
-      methods[i].labelled = tl_labelled_method_lookup (mnames[i], &methods[i].lmethod);
-      if (!methods[i].labelled
-          && !tl_saliency_method_from_name (mnames[i], &methods[i].method, &error))
-        return tl_cli_fail (error);
-    }
+    if (!parse_method (mnames[i], &methods[i], &error))
+      return tl_cli_fail (error);
   gboolean ad = FALSE, ic = FALSE, del = FALSE, ins = FALSE;
   g_auto (GStrv) metrics = g_strsplit (metrics_s ? metrics_s : "ad,ic,deletion,insertion", ",",
                                        -1);
@@ -370,6 +451,7 @@ tl_cmd_eval (int argc, char **argv)
   GString *rows = g_string_new ("image,method,target,score_clean,score_masked,drop,increase,"
                                 "deletion_auc,insertion_auc\n");
   gboolean tty = isatty (STDERR_FILENO);
+  tl_explain_cache *cache = tl_explain_cache_new (1);
   int rc = 1;
   if (!sc.batch)
     goto out;
@@ -394,7 +476,8 @@ tl_cmd_eval (int argc, char **argv)
         {
           if (tty)
             fprintf (stderr, "\rimage %d/%d, %-20s", i + 1, ds.n, methods[m].name);
-          g_autofree float *map = input_map (model, img, &methods[m], target, W, H, &error);
+          g_autofree float *map = input_map (model, img, &methods[m], target, W, H, cache,
+                                             &error);
           tl_faith_result r = { 0 };
           if (!map || !tl_faith_evaluate (px->data, C, H, W, map, &scorer, &fp, &r, &error))
             {
@@ -432,6 +515,7 @@ tl_cmd_eval (int argc, char **argv)
 out:
   g_string_free (rows, TRUE);
   tl_model_batch_free (sc.batch);
+  tl_explain_cache_free (cache);
   dataset_close (&ds);
   return rc ? tl_cli_fail (error) : 0;
 }

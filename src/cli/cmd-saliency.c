@@ -24,10 +24,10 @@
 #include <unistd.h>
 
 typedef struct {
-  char    *method, *ranks, *weighting, *sign_rule, *features, *output, *layer;
+  char    *method, *ranks, *weighting, *sign_rule, *centre, *features, *output, *layer;
   char    *overlay, *colormap, *reference, *mode;
   int      components, sweeps, target, channels, batch, threads, bits;
-  double   opacity;
+  double   opacity, rho;
   gboolean print_params;
 } opts;
 /* "R1,R2,R3", each ≥ 1. */
@@ -68,6 +68,29 @@ to_params (const opts *o, gboolean labelled, tl_saliency_params *p, GError **err
     return FALSE;
   if (o->ranks && !parse_ranks (o->ranks, p->ranks, error))
     return FALSE;
+  if (!(o->rho > 0.0 && o->rho <= 1.0))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "--rho %g: must be in (0, 1] (fraction of H and W kept by the automatic ranks)",
+                   o->rho);
+      return FALSE;
+    }
+  p->rho = o->rho;
+  if (o->centre)
+    {
+      if (strcmp (o->centre, "on") == 0)
+        p->centre = TL_SALIENCY_CENTRE_ON;
+      else if (strcmp (o->centre, "auto") == 0)
+        p->centre = TL_SALIENCY_CENTRE_AUTO;
+      else if (strcmp (o->centre, "off") == 0)
+        p->centre = TL_SALIENCY_CENTRE_OFF;
+      else
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                       "--centre '%s': expected off, on or auto", o->centre);
+          return FALSE;
+        }
+    }
   if (o->sign_rule)
     {
       if (strcmp (o->sign_rule, "on") != 0 && strcmp (o->sign_rule, "off") != 0)
@@ -112,6 +135,8 @@ print_params (const tl_saliency_params *p, const tl_saliency_report *r)
       break;
     case TL_SALIENCY_TSM:
     case TL_SALIENCY_MTSM:
+      printf ("rho: %g\ncentre: %s\n", p->rho,
+              p->centre == TL_SALIENCY_CENTRE_AUTO ? "auto" : p->centre ? "on" : "off");
       printf ("ranks-requested: %d,%d,%d\nranks: %d,%d,%d\nsweeps: %d\nsweeps-run: %d\nfit: %.9g\n",
               r->ranks_requested[0], r->ranks_requested[1], r->ranks_requested[2],
               r->ranks[0], r->ranks[1], r->ranks[2], p->sweeps, r->sweeps_run, r->fit);
@@ -360,6 +385,7 @@ int
 tl_cmd_saliency (int argc, char **argv)
 {
   opts o = { .components = 0, .sweeps = tl_saliency_default_params ().sweeps, .target = -1,
+             .rho = tl_saliency_default_params ().rho,
              .opacity = tl_render_default_params ().opacity, .bits = 8 };
   GOptionEntry entries[] = {
     { "features", 0, 0, G_OPTION_ARG_FILENAME, &o.features,
@@ -373,7 +399,13 @@ tl_cmd_saliency (int argc, char **argv)
       "Class (heat-map channel) the label-dependent methods explain; -1 = top-1 (default)",
       "CLASS" },
     { "ranks", 0, 0, G_OPTION_ARG_STRING, &o.ranks,
-      "Tucker ranks (TSM/MTSM); default full: min(C,H·W),H,W", "R1,R2,R3" },
+      "Tucker ranks (TSM/MTSM); 0 = automatic (default): min(C,R2·R3),⌈ρH⌉,⌈ρW⌉", "R1,R2,R3" },
+    { "centre", 0, 0, G_OPTION_ARG_STRING, &o.centre,
+      "TSM/MTSM: on = subtract each component map's mean before the sign rule, auto = only "
+      "when the sign rule leaves more negative than positive mass (proposed fixes, see "
+      "docs/evaluation.md); off (default) = methods.md", "off|on|auto" },
+    { "rho", 0, 0, G_OPTION_ARG_DOUBLE, &o.rho,
+      "Fraction of H and W kept by the automatic spatial ranks, in (0,1]", "RHO" },
     { "components", 0, 0, G_OPTION_ARG_INT, &o.components,
       "Cap on Multivec-EigenCAM components (default: all non-zero)", "K" },
     { "weighting", 0, 0, G_OPTION_ARG_STRING, &o.weighting,
@@ -482,6 +514,7 @@ out:
   g_free (o.method);
   g_free (o.ranks);
   g_free (o.weighting);
+  g_free (o.centre);
   g_free (o.sign_rule);
   g_free (o.features);
   g_free (o.output);

@@ -88,3 +88,47 @@ tl_linalg_svd_leading (const double *Y, int64_t m, int64_t n, bool trans, int k,
     }
   return TRUE;
 }
+
+gboolean
+tl_linalg_svd_leading_rows (const double *Y, int64_t m, int64_t n, int k, double *s,
+                            double *Vr, int *rank, GError **error)
+{
+  g_return_val_if_fail (Y && s && Vr && rank, FALSE);
+  g_return_val_if_fail (m >= 1 && n >= 1 && m <= G_MAXINT && n <= G_MAXINT, FALSE);
+  g_return_val_if_fail (k >= 1 && k <= MIN (m, n), FALSE);
+
+  /* The right vectors come straight from YᵀY when n ≤ m, else from the
+   * left ones of YYᵀ as Σ⁻¹·Uᵀ·Y. Either way every vector is written as a
+   * contiguous row: no transposed copies. */
+  bool right_small = n <= m;
+  int64_t g = right_small ? n : m;
+  g_autofree double *G = g_try_new (double, (gsize) (g * g));
+  g_autofree double *Ur = right_small ? NULL : g_try_new (double, (gsize) (g * k));
+  if (!G || (!right_small && !Ur))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM,
+                   "no memory for a %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT " Gram matrix",
+                   (gint64) g, (gint64) g);
+      return FALSE;
+    }
+  gram (Y, m, n, false, !right_small, G);
+  double *Z = right_small ? Vr : Ur;
+  if (!(k == 1 && tl_linalg_symeig_top1_krylov ((int) g, G, s, Z))
+      && !tl_linalg_symeig_top_rows ((int) g, G, k, s, Z, error))
+    return FALSE;
+  for (int j = 0; j < k; j++)
+    s[j] = s[j] > 0.0 ? sqrt (s[j]) : 0.0;
+  int r = tl_linalg_numerical_rank (s, k);
+  for (int j = r; j < k; j++)
+    s[j] = 0.0;
+  *rank = r;
+  if (!right_small && r > 0)
+    {
+      cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, r, (int) n, (int) m, 1.0, Ur,
+                   (int) m, Y, (int) n, 0.0, Vr, (int) n);
+      for (int j = 0; j < r; j++)
+        cblas_dscal ((int) n, 1.0 / s[j], Vr + (gsize) j * n, 1);
+    }
+  memset (Vr + (gsize) r * n, 0, sizeof (double) * (gsize) (k - r) * n);
+  return TRUE;
+}

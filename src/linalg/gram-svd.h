@@ -23,6 +23,12 @@ gboolean tl_linalg_svd_leading (const double *Y, int64_t m, int64_t n, bool tran
                                 int k, double *s, double *U, double *V, int *rank,
                                 GError **error);
 
+/* The same singular values, and the right vectors of Y (row-major m×n) as
+ * the rows of Vr (k×n, vector j at Vr + j·n, rows r..k zero): for callers
+ * that walk the vectors one by one (Multivec-EigenCAM). */
+gboolean tl_linalg_svd_leading_rows (const double *Y, int64_t m, int64_t n, int k, double *s,
+                                     double *Vr, int *rank, GError **error);
+
 /* Number of leading values of the decreasing array s[0..k) that are not
  * numerically zero. */
 int tl_linalg_numerical_rank (const double *s, int k);

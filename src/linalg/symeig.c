@@ -8,8 +8,11 @@
 #include <math.h>
 #include <string.h>
 
-gboolean
-tl_linalg_symeig_top (int n, double *A, int k, double *w, double *Z, GError **error)
+/* Z receives the eigenvectors as columns (n×k, row-major) or, when rows,
+ * as rows (k×n): the layout that lets a caller walk each vector
+ * contiguously, copied straight from LAPACK's column-major output. */
+static gboolean
+symeig_top (int n, double *A, int k, double *w, double *Z, bool rows, GError **error)
 {
   g_return_val_if_fail (n >= 1 && k >= 1 && k <= n, FALSE);
   g_return_val_if_fail (A && w && Z, FALSE);
@@ -51,10 +54,25 @@ tl_linalg_symeig_top (int n, double *A, int k, double *w, double *Z, GError **er
   for (int j = 0; j < k; j++)
     {
       w[j] = wa[m - 1 - j];
-      for (int i = 0; i < n; i++)
-        Z[(gsize) i * k + j] = za[(gsize) (m - 1 - j) * ldz + i];
+      if (rows)
+        memcpy (Z + (gsize) j * n, za + (gsize) (m - 1 - j) * ldz, sizeof (double) * (gsize) n);
+      else
+        for (int i = 0; i < n; i++)
+          Z[(gsize) i * k + j] = za[(gsize) (m - 1 - j) * ldz + i];
     }
   return TRUE;
+}
+
+gboolean
+tl_linalg_symeig_top (int n, double *A, int k, double *w, double *Z, GError **error)
+{
+  return symeig_top (n, A, k, w, Z, false, error);
+}
+
+gboolean
+tl_linalg_symeig_top_rows (int n, double *A, int k, double *w, double *Z, GError **error)
+{
+  return symeig_top (n, A, k, w, Z, true, error);
 }
 
 /* Number of eigenvalues of the symmetric tridiagonal T (diagonal d, off-
@@ -89,19 +107,20 @@ eig_failed (int n, int info, int m, int k, GError **error)
   return FALSE;
 }
 
-gboolean
-tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z, double rel,
-                            int *n_above, int cap, double *sum_top, GError **error)
+static gboolean
+symeig_top_count (int n, double *A, int k, double *w, double *Z, bool rows, double rel,
+                  int *n_above, int cap, double *sum_top, GError **error)
 {
   g_return_val_if_fail (n >= 1 && k >= 1 && k <= n && cap >= 1, FALSE);
   g_return_val_if_fail (A && w && Z && n_above, FALSE);
   if (6 * k > n)
     {
       /* Many pairs: the full decomposition is the cheapest way, and it
-       * holds every eigenvalue. */
+       * holds every eigenvalue. As rows, the top k vectors go straight
+       * into Z; as columns through a copy. */
       g_autofree double *all = g_new (double, (gsize) n);
-      g_autofree double *V = g_new (double, (gsize) n * n);
-      if (!tl_linalg_symeig_top (n, A, n, all, V, error))
+      g_autofree double *V = rows && k == n ? NULL : g_new (double, (gsize) n * n);
+      if (!symeig_top (n, A, n, all, V ? V : Z, rows, error))
         return FALSE;
       int r = 0;
       while (all[0] > 0.0 && r < n && all[r] > rel * all[0])
@@ -114,8 +133,11 @@ tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z, doubl
             *sum_top += all[j];
         }
       memcpy (w, all, sizeof (double) * (gsize) k);
-      for (int i = 0; i < n; i++)
-        memcpy (Z + (gsize) i * k, V + (gsize) i * n, sizeof (double) * (gsize) k);
+      if (V && rows)
+        memcpy (Z, V, sizeof (double) * (gsize) k * n);
+      else if (V)
+        for (int i = 0; i < n; i++)
+          memcpy (Z + (gsize) i * k, V + (gsize) i * n, sizeof (double) * (gsize) k);
       return TRUE;
     }
 
@@ -125,7 +147,9 @@ tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z, doubl
   g_autofree double *d = g_new (double, (gsize) n);
   g_autofree double *e = g_new (double, (gsize) MAX (n - 1, 1));
   g_autofree double *tau = g_new (double, (gsize) MAX (n - 1, 1));
-  g_autofree double *wa = g_new (double, (gsize) n);
+  /* zeroed: dstebz writes only the k wanted eigenvalues, but LAPACKE's
+   * dstein checks all n entries for NaN (stale heap contents failed it) */
+  g_autofree double *wa = g_new0 (double, (gsize) n);
   g_autofree lapack_int *iblock = g_new (lapack_int, (gsize) n);
   g_autofree lapack_int *isplit = g_new (lapack_int, (gsize) n);
   g_autofree lapack_int *ifail = g_new (lapack_int, (gsize) k);
@@ -156,8 +180,11 @@ tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z, doubl
   for (int j = 0; j < k; j++)
     {
       w[j] = wa[order[j]];
-      for (int i = 0; i < n; i++)
-        Z[(gsize) i * k + j] = za[(gsize) order[j] * n + i];
+      if (rows)
+        memcpy (Z + (gsize) j * n, za + (gsize) order[j] * n, sizeof (double) * (gsize) n);
+      else
+        for (int i = 0; i < n; i++)
+          Z[(gsize) i * k + j] = za[(gsize) order[j] * n + i];
     }
 
   *n_above = w[0] > 0.0 ? n - sturm_below (d, e, n, rel * w[0]) : 0;
@@ -189,6 +216,20 @@ tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z, doubl
         }
     }
   return TRUE;
+}
+
+gboolean
+tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z, double rel,
+                            int *n_above, int cap, double *sum_top, GError **error)
+{
+  return symeig_top_count (n, A, k, w, Z, false, rel, n_above, cap, sum_top, error);
+}
+
+gboolean
+tl_linalg_symeig_top_count_rows (int n, double *A, int k, double *w, double *Z, double rel,
+                                 int *n_above, int cap, double *sum_top, GError **error)
+{
+  return symeig_top_count (n, A, k, w, Z, true, rel, n_above, cap, sum_top, error);
 }
 
 #define KRYLOV_MAX 64

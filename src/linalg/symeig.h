@@ -12,6 +12,11 @@
 gboolean tl_linalg_symeig_top (int n, double *A, int k, double *w, double *Z,
                                GError **error);
 
+/* The same, with the eigenvectors as the rows of Z (k×n, vector j at
+ * Z + j·n): each one contiguous, for callers that walk them one by one. */
+gboolean tl_linalg_symeig_top_rows (int n, double *A, int k, double *w, double *Z,
+                                    GError **error);
+
 /* The same top k eigenpairs of A, plus what a rank decision needs from the
  * whole spectrum without computing it: *n_above receives the number of the
  * n eigenvalues above rel·λ1 (0 when λ1 ≤ 0), and, when sum_top is not
@@ -23,6 +28,10 @@ gboolean tl_linalg_symeig_top (int n, double *A, int k, double *w, double *Z,
 gboolean tl_linalg_symeig_top_count (int n, double *A, int k, double *w, double *Z,
                                      double rel, int *n_above, int cap, double *sum_top,
                                      GError **error);
+/* The same with the eigenvectors as rows of Z (k×n), as symeig_top_rows. */
+gboolean tl_linalg_symeig_top_count_rows (int n, double *A, int k, double *w, double *Z,
+                                          double rel, int *n_above, int cap, double *sum_top,
+                                          GError **error);
 
 /* The top eigenpair of A (n×n, row-major, symmetric; only the upper
  * triangle is read, A is not modified) by Lanczos with full

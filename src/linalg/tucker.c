@@ -934,7 +934,7 @@ maps_fixed_point (const double *F, const int64_t dims[3], int sweeps, int kmax,
   int k1 = (int) MIN (R[0], N);
   int kv = MIN (kmax, k1);
   g_autofree double *lam = g_new (double, (gsize) kv);
-  g_autofree double *V = g_new (double, (gsize) (N * kv));
+  g_autofree double *V = g_new (double, (gsize) (N * kv));   /* eigenvectors as rows */
   int above = 0;
   double sum = 0.0;
   /* TSM at full rank (the usual case): the top pair by Lanczos, the count
@@ -946,9 +946,9 @@ maps_fixed_point (const double *F, const int64_t dims[3], int sweeps, int kmax,
       above = (int) N;
       sum = normF2;
     }
-  else if (!tl_linalg_symeig_top_count ((int) N, Gx, kv, lam, V,
-                                        TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL, &above, k1,
-                                        &sum, error))
+  else if (!tl_linalg_symeig_top_count_rows ((int) N, Gx, kv, lam, V,
+                                             TL_LINALG_ZERO_REL * TL_LINALG_ZERO_REL, &above,
+                                             k1, &sum, error))
     return -1;
   numrank[0] = MIN (k1, above);
   clamp_ranks (R, numrank);
@@ -967,7 +967,7 @@ maps_fixed_point (const double *F, const int64_t dims[3], int sweeps, int kmax,
     {
       m->sigma[k] = lam[k] > 0.0 ? sqrt (lam[k]) : 0.0;
       for (int64_t i = 0; i < N; i++)
-        m->P[k * N + i] = m->sigma[k] * V[i * kv + k];
+        m->P[k * N + i] = m->sigma[k] * V[k * N + i];
     }
   return 1;
 }

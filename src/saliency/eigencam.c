@@ -51,19 +51,17 @@ tl_saliency_eigencam (double *X, int64_t C, int64_t H, int64_t W,
   if (multi)
     k = p->components > 0 ? MIN (p->components, kmax) : kmax;
   g_autofree double *s = g_new (double, (gsize) k);
-  g_autofree double *V = g_new (double, (gsize) (N * k));  /* columns u_k of Xcᵀ = U Σ Vᵀ */
+  g_autofree double *V = g_new (double, (gsize) (N * k));  /* rows u_k of Xcᵀ = U Σ Vᵀ */
   int r = 0;
-  if (!tl_linalg_svd_leading (Xc, C, N, false, k, s, NULL, V, &r, error))
+  if (!tl_linalg_svd_leading_rows (Xc, C, N, k, s, V, &r, error))
     return FALSE;
 
   memset (S, 0, sizeof (double) * (gsize) N);
   rep->sigma1 = s[0];
   rep->components = r;
-  g_autofree double *u = g_new (double, (gsize) N);
   for (int j = 0; j < r; j++)
     {
-      for (int64_t n = 0; n < N; n++)
-        u[n] = V[n * k + j];
+      const double *u = V + (gsize) j * N;
       if (!multi)
         {
           /* p = Xcᵀ v1 = σ1·u1. */

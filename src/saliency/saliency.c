@@ -20,10 +20,12 @@ tl_saliency_default_params (void)
     .layer = NULL,
     .target = -1,
     .ranks = { 0, 0, 0 },
+    .rho = 1.0,
     .components = 0,
     .weighting = TL_SALIENCY_WEIGHT_SIGMA,
     .sign_rule = true,
     .sweeps = 20,
+    .centre = TL_SALIENCY_CENTRE_OFF,
   };
   return p;
 }
@@ -92,6 +94,18 @@ check_params (const tl_saliency_params *p, GError **error)
                      "rank R%d = %d is below 1 (0 means automatic)", i + 1, p->ranks[i]);
         return FALSE;
       }
+  if (!(p->rho > 0.0 && p->rho <= 1.0))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "rho = %g is out of range (automatic spatial ranks keep a fraction in (0, 1])",
+                   p->rho);
+      return FALSE;
+    }
+  if ((unsigned) p->centre > TL_SALIENCY_CENTRE_AUTO)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "centre %d is not valid", (int) p->centre);
+      return FALSE;
+    }
   if (p->components < 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,

@@ -22,6 +22,12 @@ typedef enum {
   TL_SALIENCY_WEIGHT_UNIFORM,
 } tl_saliency_weighting;
 
+typedef enum {
+  TL_SALIENCY_CENTRE_OFF = 0,     /* default: methods.md */
+  TL_SALIENCY_CENTRE_ON,
+  TL_SALIENCY_CENTRE_AUTO,
+} tl_saliency_centre;
+
 /* Every user-settable parameter, once; front ends pass them through under
  * the same names (CLI --ranks, --components, ...). */
 typedef struct {
@@ -29,12 +35,21 @@ typedef struct {
   const char           *layer;      /* target layer name; NULL = the model's default
                                      * (used by the model front end, not here) */
   int                   target;     /* class index for label-dependent methods; -1 = top-1 */
-  int                   ranks[3];   /* TSM/MTSM (R1,R2,R3); 0 = automatic (full:
-                                     * R2 = H, R3 = W, R1 = min(C, R2·R3)) */
+  int                   ranks[3];   /* TSM/MTSM (R1,R2,R3); 0 = automatic:
+                                     * R2 = ⌈rho·H⌉, R3 = ⌈rho·W⌉, R1 = min(C, R2·R3) */
+  double                rho;        /* TSM/MTSM: fraction of the spatial size kept by
+                                     * automatic R2, R3, in (0, 1]; 1 = full */
   int                   components; /* Multivec-EigenCAM cap K; 0 = every non-zero one */
   tl_saliency_weighting weighting;
   bool                  sign_rule;  /* EigenCAM only: false keeps LAPACK's sign */
   int                   sweeps;     /* HOOI sweep cap (TSM/MTSM), default 20 */
+  tl_saliency_centre    centre;     /* TSM/MTSM: subtract each component map's spatial
+                                     * mean before the sign rule (on), or only when the
+                                     * sign rule leaves more negative than positive mass
+                                     * (auto). Not in methods.md (off, the default, is
+                                     * methods.md): the fixes weighed in
+                                     * docs/evaluation.md for uncentred maps that are
+                                     * single-signed, which the ReLU empties. */
 } tl_saliency_params;
 
 /* What a computation actually used, for --print-params and the docs. */

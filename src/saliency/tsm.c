@@ -6,7 +6,49 @@
 #include "tucker.h"
 #include "error.h"
 
+#include <math.h>
 #include <string.h>
+
+/* P ← P − mean(P): the proposed centring of an uncentred component map
+ * (params.centre). */
+static void
+centre_map (double *P, int64_t N)
+{
+  double mean = 0.0;
+  for (int64_t n = 0; n < N; n++)
+    mean += P[n];
+  mean /= (double) N;
+  for (int64_t n = 0; n < N; n++)
+    P[n] -= mean;
+}
+
+/* The sign of component map P under params.centre: off = methods.md;
+ * on = P centred first; auto = centred only when the sign rule leaves more
+ * negative than positive mass, i.e. when the ReLU would drop most of the
+ * map (a single-signed uncentred map on the wrong side of zero). P is
+ * centred in place when that is chosen. */
+static int
+component_sign (double *P, const double *m, int64_t N, tl_saliency_centre centre)
+{
+  if (centre == TL_SALIENCY_CENTRE_ON)
+    centre_map (P, N);
+  int sg = tl_saliency_sign (P, m, N);
+  if (centre != TL_SALIENCY_CENTRE_AUTO)
+    return sg;
+  double pos = 0.0, neg = 0.0;
+  for (int64_t n = 0; n < N; n++)
+    {
+      double v = sg * P[n];
+      if (v > 0.0)
+        pos += v;
+      else
+        neg -= v;
+    }
+  if (neg <= pos)
+    return sg;
+  centre_map (P, N);
+  return tl_saliency_sign (P, m, N);
+}
 
 gboolean
 tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
@@ -15,8 +57,10 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
 {
   int64_t N = H * W;
   int R[3];
-  R[1] = p->ranks[1] > 0 ? p->ranks[1] : (int) H;
-  R[2] = p->ranks[2] > 0 ? p->ranks[2] : (int) W;
+  /* automatic spatial ranks ⌈rho·H⌉, ⌈rho·W⌉ (methods.md's candidates);
+   * the small tolerance keeps e.g. 0.5·16 at 8 despite round-off */
+  R[1] = p->ranks[1] > 0 ? p->ranks[1] : (int) MAX (1, ceil (p->rho * (double) H - 1e-9));
+  R[2] = p->ranks[2] > 0 ? p->ranks[2] : (int) MAX (1, ceil (p->rho * (double) W - 1e-9));
   R[0] = p->ranks[0] > 0 ? p->ranks[0] : (int) MIN (C, (int64_t) R[1] * R[2]);
   memcpy (rep->ranks_requested, R, sizeof R);
 
@@ -39,8 +83,8 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   tl_saliency_mean_map (X, C, N, m);
   if (p->method == TL_SALIENCY_TSM)
     {
-      const double *P = t->P;
-      int sg = tl_saliency_sign (P, m, N);
+      double *P = t->P;
+      int sg = component_sign (P, m, N, p->centre);
       rep->sign = sg;
       rep->components = 1;
       for (int64_t n = 0; n < N; n++)
@@ -52,8 +96,8 @@ tl_saliency_tucker (const double *X, int64_t C, int64_t H, int64_t W,
   rep->components = r;
   for (int k = 0; k < r; k++)
     {
-      const double *P = t->P + (int64_t) k * N;
-      int sg = tl_saliency_sign (P, m, N);
+      double *P = t->P + (int64_t) k * N;
+      int sg = component_sign (P, m, N, p->centre);
       double sk = t->sigma[k];
       double w = p->weighting == TL_SALIENCY_WEIGHT_SIGMA2 ? sk
                : p->weighting == TL_SALIENCY_WEIGHT_UNIFORM ? 1.0 / sk : 1.0;

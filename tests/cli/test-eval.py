@@ -164,6 +164,29 @@ else:
     n += 1
     print('ok %d # SKIP Fashion-MNIST data set or fmnist-classifier not available' % n)
 
+# method settings (NAME:key=value...): each map equals the saliency command's with the same options
+specs = {'tsm:rho=0.5': ['--method', 'tsm', '--rho', '0.5'],
+         'multivec-eigencam:k=2:w=uniform': ['--method', 'multivec-eigencam', '--components', '2',
+                                             '--weighting', 'uniform'],
+         'mtsm:ranks=4x3x3:sweeps=2': ['--method', 'mtsm', '--ranks', '4,3,3', '--sweeps', '2'],
+         'eigencam:sign=off': ['--method', 'eigencam', '--sign-rule', 'off'],
+         'tsm:centre=on': ['--method', 'tsm', '--centre', 'on']}
+maps = os.path.join(tmp, 'maps-specs')
+os.mkdir(maps)
+r = run(['eval', os.path.join(cli, 'tinycls.json'), '--data', dset, '--limit', '1', '--steps', '2',
+         '--methods', ','.join(specs), '--save-maps', maps, '-o', os.path.join(tmp, 'specs')])
+worst = 1.0 if r.returncode else 0.0
+for spec, opts in (specs.items() if r.returncode == 0 else []):
+    q = run(['saliency', os.path.join(cli, 'tinycls.json'), os.path.join(dset, 'a.png'),
+             '-o', os.path.join(tmp, 'want.npy')] + opts)
+    if q.returncode:
+        worst = 1.0
+        continue
+    worst = max(worst, float(np.abs(np.load(os.path.join(maps, '0000-%s.npy' % spec))
+                                    - np.load(os.path.join(tmp, 'want.npy'))).max()))
+ok(worst <= 1e-6, 'method settings (rho, k, w, ranks, sweeps, sign, centre) give the saliency command\'s maps '
+   '(max diff %.2g)' % worst, r.stderr)
+
 
 def fails(args, pattern, desc, code=1):
     r = run(args)
@@ -172,6 +195,15 @@ def fails(args, pattern, desc, code=1):
 
 base = ['eval', os.path.join(cli, 'tinycls.json'), '-o', os.path.join(tmp, 'e')]
 fails(base + ['--data', dset, '--methods', 'eigencam,nope'], "unknown saliency method 'nope'", 'unknown method')
+fails(base + ['--data', dset, '--methods', 'tsm:rank=3'], "unknown key 'rank'", 'unknown method setting')
+fails(base + ['--data', dset, '--methods', 'tsm:rho=1.5'], "'rho=1.5' is not a valid setting for tsm",
+      'rho out of range')
+fails(base + ['--data', dset, '--methods', 'tsm:ranks=2x2'], "'ranks=2x2' is not a valid", 'two ranks')
+fails(base + ['--data', dset, '--methods', 'mtsm:w=sigma3'], "'w=sigma3' is not a valid", 'bad weighting')
+fails(base + ['--data', dset, '--methods', 'tsm:channels=4'], "'channels=4' is not a valid setting for tsm",
+      'a Score-CAM setting on a label-free method')
+fails(base + ['--data', dset, '--methods', 'gradcam:rho=0.5'], "not a valid setting for gradcam",
+      'a label-free setting on Grad-CAM')
 fails(base + ['--data', dset, '--metrics', 'ad,auc'], "unknown metric 'auc'", 'unknown metric')
 fails(base + ['--data', os.path.join(tmp, 'none')], 'none', 'missing data')
 fails(base + ['--data', os.path.join(tmp, 'maps-tinycls')], 'no .png or .jpg files', 'directory without images')

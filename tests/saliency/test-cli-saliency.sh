@@ -44,6 +44,30 @@ done
 if have_numpy; then
   "$tl" saliency --features "$F" --method mtsm --ranks 6,8,8 --weighting uniform --sweeps 5 -o "$tmp/m.npy" >/dev/null 2>&1
   check "mtsm --ranks 6,8,8 --weighting uniform --sweeps 5 matches NumPy" same "$tmp/m.npy" "$E" 13
+  for m in tsm mtsm; do
+    "$tl" saliency --features "$F" --method $m --ranks 20,6,6 --centre on -o "$tmp/c.npy" >/dev/null 2>&1
+    check "$m --centre on (the proposed fix) matches NumPy" $py -c "
+import sys, numpy as np
+sys.path.insert(0, '$data')
+import ref_saliency as ref
+a = np.load('$tmp/c.npy')
+b = ref.saliency_map(np.load('$F'), '$m', ranks=(20, 6, 6), centre=True)
+d = np.abs(a - b).max(); assert d <= 1e-6, d
+off = ref.saliency_map(np.load('$F'), '$m', ranks=(20, 6, 6))
+assert np.abs(off - b).max() > 1e-3  # centring changes this map
+"
+    # auto on features shifted down by 3 (below zero as hard-swish features are)
+    $py -c "import numpy as np; np.save('$tmp/shift.npy', np.load('$F') - np.float32(3))"
+    "$tl" saliency --features "$tmp/shift.npy" --method $m --ranks 20,6,6 --centre auto -o "$tmp/a.npy" >/dev/null 2>&1
+    check "$m --centre auto matches NumPy on negatively offset features" $py -c "
+import sys, numpy as np
+sys.path.insert(0, '$data')
+import ref_saliency as ref
+a = np.load('$tmp/a.npy')
+b = ref.saliency_map(np.load('$tmp/shift.npy'), '$m', ranks=(20, 6, 6), centre='auto')
+d = np.abs(a - b).max(); assert d <= 1e-6, d
+"
+  done
   "$tl" saliency --features "$F" --method multivec-eigencam --components 3 -o "$tmp/k.npy" >/dev/null 2>&1
   check "multivec-eigencam --components 3 matches NumPy" same "$tmp/k.npy" "$E" 5
 else
@@ -51,6 +75,7 @@ else
 fi
 check "--print-params reports clamped ranks" sh -c "'$tl' saliency --features '$data/f64x3x5.npy' --method tsm --ranks 100,100,100 --print-params -o '$tmp/p.npy' | grep -q '^ranks: 15,3,5$'"
 check "--print-params reports the requested ranks" sh -c "'$tl' saliency --features '$data/f64x3x5.npy' --method tsm --ranks 100,100,100 --print-params -o '$tmp/p.npy' | grep -q '^ranks-requested: 100,100,100$'"
+check "--rho 0.5 gives ranks min(C,R2·R3),⌈H/2⌉,⌈W/2⌉" sh -c "'$tl' saliency --features '$data/f64x3x5.npy' --method mtsm --rho 0.5 --print-params -o '$tmp/p.npy' | grep -q '^ranks-requested: 6,2,3$'"
 check "--sign-rule off runs" "$tl" saliency --features "$F" --sign-rule off -o "$tmp/off.npy"
 
 "$tl" saliency --output "$tmp/x.npy" >/dev/null 2>"$tmp/err"; rc=$?
@@ -58,8 +83,10 @@ if [ $rc -eq 2 ] && grep -q "give MODEL IMAGE or --features" "$tmp/err"; then ok
 expect_fail "unknown method" "unknown saliency method 'gradcan'" --features "$F" --method gradcan -o "$tmp/x.npy"
 expect_fail "label-dependent method on features" "gradcam needs MODEL IMAGE" --features "$F" --method gradcam -o "$tmp/x.npy"
 expect_fail "rank below 1" "R2 = 0 is out of range" --features "$F" --method tsm --ranks 3,0,3 -o "$tmp/x.npy"
+expect_fail "rho out of range" "--rho 0: must be in (0, 1]" --features "$F" --method tsm --rho 0 -o "$tmp/x.npy"
 expect_fail "malformed ranks" "expected three integers" --features "$F" --method tsm --ranks 3,3 -o "$tmp/x.npy"
 expect_fail "bad weighting" "unknown weighting 'sigma3'" --features "$F" --weighting sigma3 -o "$tmp/x.npy"
+expect_fail "bad centre" "--centre 'yes': expected off, on or auto" --features "$F" --method tsm --centre yes -o "$tmp/x.npy"
 expect_fail "bad sign rule" "expected on or off" --features "$F" --sign-rule maybe -o "$tmp/x.npy"
 expect_fail "negative sweeps" "--sweeps -1" --features "$F" --sweeps -1 -o "$tmp/x.npy"
 expect_fail "2-D tensor" "f32_2x3.npy: features tensor has shape 2x3" --features "$data/../npy/f32_2x3.npy" -o "$tmp/x.npy"

@@ -329,6 +329,59 @@ test_tsm_full_spatial (void)
       g_assert_true (tl_saliency_map_from_features (F, &prm, &map, NULL));
       tl_assert_close (map->data, want, N, 1e-6);
     }
+
+  /* centre = on (the proposed fix): the same p, its mean subtracted before
+   * the sign rule. s·p was used above; the sign is chosen afresh. */
+  double pc[20], mean = 0;
+  for (int64_t n = 0; n < N; n++)
+    mean += p[n] / N;
+  for (int64_t n = 0; n < N; n++)
+    pc[n] = p[n] - mean;
+  s = tl_saliency_sign (pc, m, N);
+  for (int64_t n = 0; n < N; n++)
+    pc[n] *= s;
+  tl_saliency_finish (pc, N, want);
+  tl_saliency_params prm = tl_saliency_default_params ();
+  prm.method = TL_SALIENCY_TSM;
+  prm.centre = TL_SALIENCY_CENTRE_ON;
+  g_autoptr (tl_tensor) map = NULL;
+  g_assert_true (tl_saliency_map_from_features (F, &prm, &map, NULL));
+  tl_assert_close (map->data, want, N, 1e-6);
+
+  /* centre = auto: off while the signed map keeps more positive than
+   * negative mass (this one: s·p is a positive combination here), on once
+   * a large negative offset in every channel (as hard-swish features have)
+   * makes the uncentred map single-signed and below zero. */
+  double pos = 0, neg = 0;
+  for (int64_t n = 0; n < N; n++)
+    {
+      if (p[n] > 0)
+        pos += p[n];
+      else
+        neg -= p[n];
+    }
+  g_assert_cmpfloat (pos, >, neg);
+  tl_saliency_finish (p, N, want);
+  prm.centre = TL_SALIENCY_CENTRE_AUTO;
+  g_autoptr (tl_tensor) map_auto = NULL;
+  g_assert_true (tl_saliency_map_from_features (F, &prm, &map_auto, NULL));
+  tl_assert_close (map_auto->data, want, N, 1e-6);
+
+  for (int64_t i = 0; i < C * N; i++)
+    F->data[i] -= 50.0f;
+  prm.centre = TL_SALIENCY_CENTRE_OFF;
+  g_autoptr (tl_tensor) map_off = NULL;
+  tl_saliency_report rep;
+  g_assert_true (tl_saliency_map_from_features_report (F, &prm, &map_off, &rep, NULL));
+  g_assert_true (rep.constant);                      /* methods.md: emptied by the ReLU */
+  prm.centre = TL_SALIENCY_CENTRE_ON;
+  g_autoptr (tl_tensor) map_on = NULL;
+  g_assert_true (tl_saliency_map_from_features (F, &prm, &map_on, NULL));
+  prm.centre = TL_SALIENCY_CENTRE_AUTO;
+  g_autoptr (tl_tensor) map_auto2 = NULL;
+  g_assert_true (tl_saliency_map_from_features_report (F, &prm, &map_auto2, &rep, NULL));
+  g_assert_false (rep.constant);
+  tl_assert_close (map_auto2->data, map_on->data, N, 0.0);
   g_rand_free (r);
 }
 
@@ -450,6 +503,18 @@ test_bad_input (void)
   q.ranks[1] = -2;
   expect_error (F, &q, "rank R2 = -2 is below 1");
   q = p;
+  q.method = TL_SALIENCY_TSM;
+  q.rho = 0.0;
+  expect_error (F, &q, "rho = 0 is out of range");
+  q.rho = 1.5;
+  expect_error (F, &q, "rho = 1.5 is out of range");
+  q.rho = NAN;
+  expect_error (F, &q, "rho = nan is out of range");
+  q = p;
+  q.method = TL_SALIENCY_TSM;
+  q.centre = (tl_saliency_centre) 7;
+  expect_error (F, &q, "centre 7 is not valid");
+  q = p;
   q.components = -1;
   expect_error (F, &q, "components = -1");
   q = p;
@@ -458,6 +523,37 @@ test_bad_input (void)
   q = p;
   q.method = (tl_saliency_method) 9;
   expect_error (F, &q, "method 9");
+
+  /* Automatic spatial ranks keep ⌈rho·H⌉, ⌈rho·W⌉ and R1 = min(C, R2·R3);
+   * explicit ranks win over rho. */
+  {
+    g_autofree double *v = g_new (double, 40 * 7 * 6);
+    for (int i = 0; i < 40 * 7 * 6; i++)
+      v[i] = sin (0.37 * i) + (double) ((i * 7919) % 13) / 13.0;
+    g_autoptr (tl_tensor) Fr = features (40, 7, 6, v);
+    const double rhos[3] = { 1.0, 0.75, 0.5 };
+    const int want[3][3] = { { 40, 7, 6 }, { 30, 6, 5 }, { 12, 4, 3 } };
+    for (int i = 0; i < 3; i++)
+      {
+        tl_tensor *mr = NULL;
+        tl_saliency_report rr;
+        q = p;
+        q.method = TL_SALIENCY_MTSM;
+        q.rho = rhos[i];
+        g_assert_true (tl_saliency_map_from_features_report (Fr, &q, &mr, &rr, NULL));
+        for (int k = 0; k < 3; k++)
+          g_assert_cmpint (rr.ranks_requested[k], ==, want[i][k]);
+        tl_tensor_free (mr);
+      }
+    tl_tensor *mr = NULL;
+    tl_saliency_report rr;
+    q.ranks[0] = 5, q.ranks[1] = 2, q.ranks[2] = 0;
+    g_assert_true (tl_saliency_map_from_features_report (Fr, &q, &mr, &rr, NULL));
+    g_assert_cmpint (rr.ranks_requested[0], ==, 5);
+    g_assert_cmpint (rr.ranks_requested[1], ==, 2);
+    g_assert_cmpint (rr.ranks_requested[2], ==, 3);
+    tl_tensor_free (mr);
+  }
 
   /* Too large ranks are clamped, and the report says to what. */
   q = p;

@@ -132,7 +132,7 @@ def tucker(F, ranks, sweeps=20):
     return G, fac, sig[order], fits
 
 
-def tucker_raw(F, ranks=(0, 0, 0), multi=False, weighting='sigma', sweeps=20):
+def tucker_raw(F, ranks=(0, 0, 0), multi=False, weighting='sigma', sweeps=20, centre=False):
     F, X = unfold_channels(F)
     C, H, W = F.shape
     R2 = ranks[1] or H
@@ -148,6 +148,14 @@ def tucker_raw(F, ranks=(0, 0, 0), multi=False, weighting='sigma', sweeps=20):
     S = np.zeros(N)
     for k in range(r if multi else min(r, 1)):
         P = (B @ G[k] @ D.T).ravel()
+        # the proposed fixes (docs/evaluation.md), not methods.md: 'on' centres
+        # P; 'auto' only when the signed map has more negative than positive mass
+        if centre == 'auto':
+            s = sign_rule(P, m)
+            if np.maximum(-s * P, 0).sum() > np.maximum(s * P, 0).sum():
+                P = P - P.mean()
+        elif centre:
+            P = P - P.mean()
         s = sign_rule(P, m)
         if not multi:
             return s * P
@@ -157,7 +165,7 @@ def tucker_raw(F, ranks=(0, 0, 0), multi=False, weighting='sigma', sweeps=20):
 
 
 def saliency_map(F, method, ranks=(0, 0, 0), components=0, weighting='sigma', sign=True,
-                 sweeps=20):
+                 sweeps=20, centre=False):
     F = np.asarray(F)
     H, W = F.shape[-2:]
     if method == 'eigencam':
@@ -165,9 +173,9 @@ def saliency_map(F, method, ranks=(0, 0, 0), components=0, weighting='sigma', si
     elif method == 'multivec-eigencam':
         S = eigencam_raw(F, multi=True, K=components, weighting=weighting)
     elif method == 'tsm':
-        S = tucker_raw(F, ranks, sweeps=sweeps)
+        S = tucker_raw(F, ranks, sweeps=sweeps, centre=centre)
     elif method == 'mtsm':
-        S = tucker_raw(F, ranks, multi=True, weighting=weighting, sweeps=sweeps)
+        S = tucker_raw(F, ranks, multi=True, weighting=weighting, sweeps=sweeps, centre=centre)
     else:
         raise ValueError(method)
     return finish(S).reshape(H, W)

@@ -212,12 +212,20 @@ def main():
     if a.write:
         doc = os.path.join(ROOT, 'docs', 'benchmarks.md')
         old = open(doc).read() if os.path.exists(doc) else '# Benchmarks\n\n'
+        # replace the section where it stands (its notes below the table,
+        # up to the next '## ', are kept), else append it
         start = old.find('## Saliency maths')
         if start >= 0:
             end = old.find('\n## ', start + 1)
-            old = old[:start] + (old[end + 1:] if end >= 0 else '')
+            end = len(old) if end < 0 else end + 1
+            section = old[start:end]
+            notes = section.find('\n### ')
+            keep = section[notes + 1:] if notes >= 0 else ''
+            new = old[:start] + text + ('\n' + keep if keep else '\n') + old[end:]
+        else:
+            new = old.rstrip('\n') + '\n\n' + text
         with open(doc, 'w') as f:
-            f.write(old.rstrip('\n') + '\n\n' + text)
+            f.write(new)
     else:
         print(text)
 
