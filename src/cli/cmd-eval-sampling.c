@@ -65,6 +65,7 @@ typedef struct {
   const tl_card  *card;
   tl_feature_net *features;   /* NULL: latent measures only */
   tl_tensor      *real;       /* features of the held-out images */
+  double         *real_radius;/* their k-NN radii (k = 3), computed once */
 } image_side;
 
 typedef struct {
@@ -134,9 +135,9 @@ image_measures (const image_side *im, const tl_tensor *samples, double *v, GErro
     return FALSE;
   const int64_t F = feats->shape[1], nr = im->real->shape[0];
   return tl_fid (feats->data, n, im->real->data, nr, F, &v[S_FID], error)
-         && tl_precision_recall (im->real->data, nr, feats->data, n, F,
-                                 TL_PRECISION_RECALL_DEFAULT_K, &v[S_FPREC], &v[S_FREC],
-                                 error);
+         && tl_precision_recall_cached (im->real->data, nr, im->real_radius, feats->data, n,
+                                        F, TL_PRECISION_RECALL_DEFAULT_K, &v[S_FPREC],
+                                        &v[S_FREC], error);
 }
 
 static gboolean
@@ -386,7 +387,11 @@ load_model_side (const char *name, const char *data, int64_t test_count,
   im->features = tl_feature_net_new (fm, card->feature_crop, error);
   if (im->features)
     im->real = tl_feature_net_run (im->features, images, error);
-  return im->real != NULL;
+  if (im->real)
+    im->real_radius = tl_precision_recall_radii (im->real->data, im->real->shape[0],
+                                                 im->real->shape[1],
+                                                 TL_PRECISION_RECALL_DEFAULT_K, error);
+  return im->real_radius != NULL;
 }
 
 int
@@ -469,6 +474,7 @@ tl_cmd_eval_sampling (int argc, char **argv)
         {
           tl_feature_net_free (im.features);
           tl_tensor_free (im.real);
+          g_free (im.real_radius);
           return tl_cli_fail (error);
         }
     }
@@ -539,5 +545,6 @@ tl_cmd_eval_sampling (int argc, char **argv)
     }
   tl_feature_net_free (im.features);
   tl_tensor_free (im.real);
+  g_free (im.real_radius);
   return ok ? 0 : tl_cli_fail (error);
 }
