@@ -26,8 +26,8 @@ check "pmf with the largest seed equals the reference" sh -c \
   "'$tl' sample --latents '$data/pmf_bank.npy' --sampler pmf --levels 16 --radius 3 --count 100 \
      --seed 18446744073709551615 -o '$tmp/m.npy' >/dev/null && \
    cmp -s '$tmp/m.npy' '$data/pmf_q16_r3_s18446744073709551615.npy'"
-check "pmf defaults run (levels 20, radius 2, seed 0)" sh -c \
-  "'$tl' sample --latents '$data/pmf_bank.npy' --count 10 -o '$tmp/d.npy' | grep -q 'levels 20, radius 2, seed 0'"
+check "pmf defaults run (levels 50, radius 2, seed 0)" sh -c \
+  "'$tl' sample --latents '$data/pmf_bank.npy' --count 10 -o '$tmp/d.npy' | grep -q 'levels 50, radius 2, seed 0'"
 
 for s in gmm gaussian prior; do
   extra=; [ $s = gmm ] && extra="--components 3"

@@ -72,7 +72,7 @@ def main():
 
         out = os.path.join(tmp, "r.json")
         cmd = [tl, "eval-sampling", "fmnist-ae", "--test", idx, "--sampler", "pmf,gmm",
-               "--components", "2", "--count", "60", "--seed", "9", "--json", out]
+               "--components", "2", "--levels", "30", "--radius", "3", "--count", "60", "--seed", "9", "--json", out]
         r = subprocess.run(cmd, capture_output=True, text=True)
         ok(r.returncode == 0, "eval-sampling fmnist-ae runs (%s)" % r.stderr.strip())
         if r.returncode != 0:
@@ -84,7 +84,7 @@ def main():
         ok(js["heldout"] == 40 and js["train"] == 60000 and js["feature_dim"] == 128,
            "JSON: 40 held-out images, the 60000-latent bank, 128-d features")
         res = {x["label"]: x for x in js["results"]}
-        for label, args in (("pmf levels=20 radius=2", []),
+        for label, args in (("pmf levels=30 radius=3", ["--levels", "30", "--radius", "3"]),
                             ("gmm components=2", ["--sampler", "gmm", "--components", "2"])):
             s_path = os.path.join(tmp, "s.npy")
             subprocess.run([tl, "sample", "fmnist-ae", "--count", "60", "--seed", "9",
