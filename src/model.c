@@ -1,6 +1,7 @@
 /* A model = network + card; see model.h. */
 #include "model.h"
 
+#include "card-defaults.h"
 #include "error.h"
 #include "tl-config.h"
 
@@ -136,6 +137,23 @@ tl_model_list (int task_filter)
 
 /* ---- loading ---------------------------------------------------------- */
 
+char *
+tl_model_sidecar (const char *onnx_path)
+{
+  g_return_val_if_fail (onnx_path != NULL, NULL);
+  if (!g_str_has_suffix (onnx_path, ".onnx"))
+    return NULL;
+  /* "S-encoder.onnx" / "S-decoder.onnx" belong to the autoencoder card "S.json" */
+  g_autofree char *pair = tl_card_pair_stem (onnx_path);
+  g_autofree char *stem = pair ? g_steal_pointer (&pair)
+                               : g_strndup (onnx_path, strlen (onnx_path) - 5);
+  char *card = g_strconcat (stem, ".json", NULL);
+  if (g_file_test (card, G_FILE_TEST_IS_REGULAR))
+    return card;
+  g_free (card);
+  return NULL;
+}
+
 /* The card's input description in preprocess terms. Cards give pixels in
  * 0..255 (model = (pixel·scale − mean) / std); preprocess gives them in
  * 0..1, hence the factor 255 on scale. */
@@ -207,34 +225,27 @@ check_net (tl_model *m, tl_net *net, GError **error)
   return TRUE;
 }
 
-/* A bare ONNX file: geometry from the network's input, values fed in 0..1. */
+/* An ONNX file without a card: the defaults read from its graph
+ * (card-defaults.h), then the same checks as with a card. */
 static gboolean
 setup_bare_onnx (tl_model *m, GError **error)
 {
-  m->onnx = g_strdup (m->path);
-  m->net = tl_net_load (m->onnx, error);
-  if (!m->net)
+  g_autofree char *stem = tl_card_pair_stem (m->path);
+  if (stem)
+    m->card = tl_card_defaults_for_model (m->path, error);
+  else
+    {
+      m->net = tl_net_load (m->path, error);
+      m->card = m->net ? tl_card_defaults_for_net (m->path, m->net, error) : NULL;
+    }
+  if (!m->card || !preprocess_from_card (m->card, &m->pre, error))
     return FALSE;
-  const tl_net_tensor_info *in = tl_net_n_inputs (m->net) == 1 ? tl_net_input (m->net, 0) : NULL;
-  if (!in || in->ndim != 4 || (in->shape[1] != 1 && in->shape[1] != 3))
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
-                   "%s: without a card the network needs one N×C×H×W image input with C = 1 "
-                   "or 3", m->path);
-      return FALSE;
-    }
-  m->pre = tl_preprocess_default_params ();
-  m->pre.channels = (int) in->shape[1];
-  m->pre.height = (int) in->shape[2];
-  m->pre.width = (int) in->shape[3];
-  const char *layer = tl_net_default_target_layer (m->net);
-  if (!layer)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
-                   "%s: no explainable 4-D feature map found", m->path);
-      return FALSE;
-    }
-  m->default_layer = g_strdup (layer);
+  g_free (m->name);
+  m->name = g_strdup (m->card->name);
+  if (m->card->task == TL_TASK_AUTOENCODER)
+    return TRUE;
+  m->onnx = g_strdup (m->card->model);
+  m->default_layer = g_strdup (m->card->target_layer);
   return check_net (m, m->net, error);
 }
 
@@ -270,15 +281,11 @@ tl_model_load (const char *name_or_path, GError **error)
       m->size = (gint64) st.st_size;
     }
   /* a path "x.onnx" uses its sidecar card "x.json" if there is one */
-  if (g_str_has_suffix (m->path, ".onnx"))
+  char *card = tl_model_sidecar (m->path);
+  if (card)
     {
-      g_autofree char *stem = g_strndup (m->path, strlen (m->path) - 5);
-      g_autofree char *card = g_strconcat (stem, ".json", NULL);
-      if (g_file_test (card, G_FILE_TEST_IS_REGULAR))
-        {
-          g_free (m->path);
-          m->path = g_steal_pointer (&card);
-        }
+      g_free (m->path);
+      m->path = card;
     }
   gboolean ok;
   if (g_str_has_suffix (m->path, ".onnx"))
@@ -392,7 +399,7 @@ tl_model_card (const tl_model *model)
 tl_task
 tl_model_task (const tl_model *model)
 {
-  return model->card ? model->card->task : TL_TASK_EMBEDDING;
+  return model->card->task;
 }
 
 const tl_preprocess_params *

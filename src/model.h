@@ -5,7 +5,11 @@
  *
  * A model is named either by a bundled name ("centernet") or by a file path
  * (a card "x.json", or an ONNX file "x.onnx", whose sidecar card "x.json" is
- * used when it exists). Bundled names are searched, in this order, in
+ * used when it exists; "s-encoder.onnx" / "s-decoder.onnx" use "s.json").
+ * An ONNX file without a sidecar gets the defaults tl_card_defaults_for_model
+ * reads from its graph (card-defaults.h).
+ *
+ * Bundled names are searched, in this order, in
  *   $TENSORLENS_MODELS_DIR (colon-separated; for tests and relocated installs)
  *   TL_MODELS_DIR          (the installed <datadir>/tensorlens/models)
  *   TL_SOURCE_MODELS_DIR   (the source tree's models/, for uninstalled use)
@@ -34,6 +38,9 @@ char      *tl_model_find (const char *name_or_path, GError **error);
  * otherwise only cards of that tl_task. Cards that fail to parse are left
  * out. */
 char     **tl_model_list (int task_filter);
+/* The sidecar card of an ONNX file ("x.onnx" → "x.json", "s-encoder.onnx" →
+ * "s.json") if it exists, else NULL. */
+char      *tl_model_sidecar (const char *onnx_path);
 /* The search directories in order (NULL-terminated; g_strfreev). */
 char     **tl_model_search_dirs (void);
 
@@ -52,7 +59,8 @@ void       tl_model_cache_clear (void);
 const char *tl_model_name (const tl_model *model);
 /* The card path, or the ONNX path of a model without a card. */
 const char *tl_model_path (const tl_model *model);
-/* NULL for a bare ONNX file. */
+/* The sidecar card, or for an ONNX file without one the defaults read from
+ * its graph (never NULL). */
 const tl_card *tl_model_card (const tl_model *model);
 tl_task     tl_model_task (const tl_model *model);
 /* How an image becomes this model's input tensor. */

@@ -19,12 +19,15 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fmnist  # noqa: E402
+import ae_train  # noqa: E402
 import onnx_tidy  # noqa: E402
 
 SEED = 20261127
 LATENT = 16
 EPOCHS = int(os.environ.get("EPOCHS", "4"))
+THREADS = int(os.environ.get("TORCH_THREADS", "1"))  # <= 2; 1 is fastest on a shared CPU
 BATCH = 128
+LR = 1e-3
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
@@ -62,37 +65,16 @@ def prep(x):
 
 
 def main():
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     torch.manual_seed(SEED)
     torch.use_deterministic_algorithms(True)
     xtr, _ = fmnist.load("train")
     xte, _ = fmnist.load("t10k")
     xtr, xte = prep(xtr), prep(xte)
     enc, dec = Encoder(), Decoder()
-    params = list(enc.parameters()) + list(dec.parameters())
-    opt = torch.optim.Adam(params, lr=1e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
-    g = torch.Generator().manual_seed(SEED)
-    log = []
-    for ep in range(EPOCHS):
-        enc.train(); dec.train()
-        t0 = time.time()
-        perm = torch.randperm(len(xtr), generator=g)
-        tot = 0.0
-        for i in range(0, len(xtr), BATCH):
-            xb = xtr[perm[i:i + BATCH]]
-            loss = F.mse_loss(dec(enc(xb)), xb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            tot += loss.item() * len(xb)
-        sched.step()
-        with torch.no_grad():
-            mse = sum(F.mse_loss(dec(enc(xte[i:i + 1000])), xte[i:i + 1000], reduction="sum").item()
-                      for i in range(0, len(xte), 1000)) / xte.numel()
-        log.append({"epoch": ep + 1, "train_mse": tot / len(xtr), "test_mse": mse,
-                    "seconds": time.time() - t0})
-        print(json.dumps(log[-1]), flush=True)
+    t0 = time.time()
+    log = ae_train.train(enc, dec, xtr, xte, seed=SEED, epochs=EPOCHS, batch=BATCH, lr=LR,
+                         ckpt="/work/cache/fmnist-ae.ckpt")
     enc.eval(); dec.eval()
     with torch.no_grad():
         bank = torch.cat([enc(xtr[i:i + 1000]) for i in range(0, len(xtr), 1000)]).numpy()
@@ -112,6 +94,7 @@ def main():
     with open(os.path.join(OUT, "train", "fmnist-ae.log.json"), "w") as f:
         json.dump({"seed": SEED, "epochs": EPOCHS, "batch": BATCH, "latent": LATENT,
                    "torch": torch.__version__, "test_mse_32": mse32, "test_mse_28": mse28,
+                   "lr": LR, "threads": THREADS, "train_seconds": time.time() - t0,
                    "log": log}, f, indent=1)
     torch.save({"enc": enc.state_dict(), "dec": dec.state_dict()}, "/work/cache/fmnist-ae.pt")
 

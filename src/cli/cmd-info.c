@@ -1,6 +1,8 @@
 /* tensorlens info MODEL: what a model takes, gives and computes on the way,
  * the layer saliency explains by default, and the memory a run needs. */
 #include "commands.h"
+#include "card-defaults.h"
+#include "model.h"
 #include "tl-net.h"
 
 #include <stdio.h>
@@ -9,6 +11,51 @@ static char *
 mb (size_t bytes)
 {
   return g_strdup_printf ("%.1f MiB", (double) bytes / (1024.0 * 1024.0));
+}
+
+static const char *const score_words[] = { "none", "logit of", "cosine of", "heat-map sum of" };
+
+/* What the library will use for this file: its sidecar card, or the
+ * defaults read from the graph (card-defaults.h). */
+static void
+print_card (const char *onnx, const tl_net *net)
+{
+  g_autofree char *sidecar = tl_model_sidecar (onnx);
+  g_autofree char *stem = tl_card_pair_stem (onnx);
+  GError *error = NULL;
+  g_autoptr (tl_card) k = sidecar ? tl_card_load (sidecar, &error)
+                          : stem ? tl_card_defaults_for_model (onnx, &error)
+                                 : tl_card_defaults_for_net (onnx, net, &error);
+  if (sidecar)
+    printf ("card: %s\n", sidecar);
+  else
+    printf ("card: none; defaults read from the graph\n");
+  if (!k)
+    {
+      printf ("  (unusable: %s)\n", error->message);
+      g_error_free (error);
+      return;
+    }
+  printf ("  task: %s\n", tl_task_name (k->task));
+  printf ("  input: %s 1x%dx%dx%d %s, (pixel in 0..255 * %g - mean) / std, mean",
+          k->input_name, k->channels, k->height, k->width, k->color == TL_COLOR_GRAY ? "gray" : "rgb",
+          k->scale);
+  for (int c = 0; c < k->channels; c++)
+    printf (" %g", k->mean[c]);
+  printf (", std");
+  for (int c = 0; c < k->channels; c++)
+    printf (" %g", k->std[c]);
+  printf ("\n");
+  if (k->n_labels > 0)
+    printf ("  labels: %d (%s .. %s)\n", k->n_labels, k->labels[0], k->labels[k->n_labels - 1]);
+  if (k->target_layer)
+    printf ("  target layer: %s\n", k->target_layer);
+  if (k->score_kind != TL_SCORE_NONE)
+    printf ("  score: %s %s\n", score_words[k->score_kind], k->score_tensor);
+  if (k->task == TL_TASK_AUTOENCODER)
+    printf ("  autoencoder: latent %d, decoder output %dx%dx%d in [%g, %g], latent bank %s\n",
+            k->latent_dim, k->out_channels, k->out_height, k->out_width, k->out_min, k->out_max,
+            k->latent_bank);
 }
 
 int
@@ -25,7 +72,8 @@ tl_cmd_info (int argc, char **argv)
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL.onnx");
   g_option_context_set_summary (ctx, "Show a model's inputs, outputs, layers with their "
-                                "shapes, default target layer and peak memory.");
+                                "shapes, default target layer, peak memory, and the card the library uses for it "
+                                "(its sidecar JSON, or the defaults read from the graph).");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!tl_cli_parse (ctx, &argc, &argv))
     return 2;
@@ -70,6 +118,7 @@ tl_cmd_info (int argc, char **argv)
   g_autofree char *peak = mb (tl_net_peak_memory (net, &def, def ? 1 : 0));
   printf ("default target layer: %s\n", def ? def : "(none)");
   printf ("peak memory: %s (activations of one run, the default target layer kept)\n", peak);
+  print_card (argv[1], net);
   tl_net_free (net);
   return 0;
 }

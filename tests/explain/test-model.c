@@ -112,8 +112,9 @@ test_cache (void)
   tl_model_cache_clear ();
 }
 
-/* A bare ONNX file (no sidecar card): geometry from the network, the
- * engine's default layer. */
+/* A bare ONNX file (no sidecar card): the defaults read from the graph
+ * (card-defaults.h): geometry from the network, the engine's default layer,
+ * a classifier with numbered labels for its 1×7 output. */
 static void
 test_bare_onnx (void)
 {
@@ -125,7 +126,12 @@ test_bare_onnx (void)
   g_assert_cmpint (symlink (src, dst), ==, 0);
   g_autoptr (tl_model) m = tl_model_load (dst, &err);
   g_assert_no_error (err);
-  g_assert_null (tl_model_card (m));
+  const tl_card *card = tl_model_card (m);
+  g_assert_nonnull (card);
+  g_assert_cmpint (card->task, ==, TL_TASK_CLASSIFIER);
+  g_assert_cmpint (card->n_labels, ==, 7);
+  g_assert_cmpstr (card->labels[6], ==, "6");
+  g_assert_cmpint (card->n_files, ==, 0);
   g_assert_cmpstr (tl_model_name (m), ==, "fer");
   const tl_preprocess_params *p = tl_model_preprocess (m);
   g_assert_cmpint (p->width, ==, 64);

@@ -54,6 +54,17 @@ gegl "$data/astronaut-320.png" -o "$tmp/cli3.png" -- tensorlens:saliency method=
 if [ ! -s "$tmp/cli3.png" ] || imgcmp "$tmp/cli3.png" "$tmp/lib.png" 0.01 >"$tmp/log" 2>&1; then
   not_ok "eigencam and tsm overlays differ"; else ok "eigencam and tsm overlays differ"; fi
 
+# A user's ONNX file without a card (defaults read from the graph; the
+# Fashion-MNIST classifier's card says what they say): the same picture.
+cp "$src/../../models/fmnist-classifier.onnx" "$tmp/mine.onnx"
+gegl "$data/astronaut-320.png" -o "$tmp/card.png" -- tensorlens:saliency model=fmnist-classifier method=eigencam output=map >/dev/null 2>&1
+check "gegl CLI: model=/path/mine.onnx without a card" \
+  gegl "$data/astronaut-320.png" -o "$tmp/nocard.png" -- tensorlens:saliency model="$tmp/mine.onnx" method=eigencam output=map
+check "no-card map equals the bundled model's" cmp_live "$tmp/card.png" "$tmp/nocard.png"
+gegl "$data/coffee-300x200.png" -o "$tmp/bad2.png" -- tensorlens:saliency model="$src/../data/models/nocard/nhwc.onnx" >"$tmp/log" 2>&1
+if grep -q "nhwc.onnx: no model card, and its input 'image' is 1x8x8x3" "$tmp/log"; then ok "cardless NHWC model: warning says why"
+else not_ok "cardless NHWC model: warning says why"; fi
+
 # XML compositions against committed references from the library pipeline.
 for xml in "$src"/compositions/*.xml; do
   name=$(basename "$xml" .xml)
