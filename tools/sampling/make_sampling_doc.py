@@ -335,19 +335,23 @@ def table_md(res, images):
 
 def sweep_md(res, images):
     res = [r for r in res["results"] if r["sampler"] == "pmf"]
+    for r in res:
+        r["ratio"] = r["nn_median_samples"] / r["nn_median_heldout"]
     levels = sorted({r["levels"] for r in res})
     radii = sorted({r["radius"] for r in res})
-    key = "fid" if images else "sliced_w2"
+    keys = ([("fid", "FID", 2)] if images else []) + [
+        ("sliced_w2", "sliced W2 (latent, against the held-out latents)", 3),
+        ("ratio", "distance ratio: median distance of a sample to its nearest training latent "
+         "over the same for held-out latents", 2),
+        ("below_heldout_q05", "share of samples nearer the bank than the held-out 5 % "
+         "quantile", 3)]
     out = []
-    for k, title in ((key, "FID" if images else "sliced W2"),
-                     ("below_heldout_q05", "share of samples nearer the bank than the "
-                      "held-out 5 % quantile")):
+    for k, title, digits in keys:
         out.append("%s:\n\n| q \\ r | %s |\n|---|%s" % (
             title, " | ".join(str(r) for r in radii), "---:|" * len(radii)))
         for q in levels:
             row = {r["radius"]: r[k] for r in res if r["levels"] == q}
-            out.append("| %d | %s |" % (q, " | ".join(
-                "%.3f" % row[r] if k != "fid" else "%.2f" % row[r] for r in radii)))
+            out.append("| %d | %s |" % (q, " | ".join("%.*f" % (digits, row[r]) for r in radii)))
         out.append("")
     return "\n".join(out)
 
@@ -370,7 +374,8 @@ def main():
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to test the script")
     ap.add_argument("--render", action="store_true",
-                    help="only redraw the sweep plot and rewrite docs/sampling.md from docs/sampling-data")
+                    help="only redraw the sweep plot and rewrite docs/sampling.md "
+                    "from docs/sampling-data")
     ap.add_argument("--reduced", action="store_true",
                     help="sweep q in 10,20,50,100 on <= 2000 samples, <= 2 table seeds")
     a = ap.parse_args()
@@ -449,7 +454,9 @@ def write_md(summary):
         if s["feature"]:
             parts += ["FID / precision / recall: %d-d `%s` of `%s`." % (
                 s["feature_dim"], s["feature_tensor"], s["feature"]), ""]
-        parts += ["Table:", "", s["table_md"], "", "q/r sweep (PMF):", "", s["sweep_md"],
+        sw = json.load(open(os.path.join(DATA, model + "-sweep.json")))
+        parts += ["Table:", "", s["table_md"], "", "q/r sweep (PMF):", "",
+                  sweep_md(sw, "fid" in sw["results"][0]),
                   "Memorisation in pixels (Euclidean distance of each decoded image to its "
                   "nearest training image, [0,1] pixels):", "", s["memo_md"], "",
                   "Commands (`$WORK` = the script's work directory):", "", "```sh"]
