@@ -266,12 +266,14 @@ def sweep_plot(sweeps):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    panels = [("fmnist-ae", "fid", "FID (fmnist-classifier features)"),
-              ("fmnist-ae", "below_heldout_q05", "fmnist-ae: share of samples nearer\n"
-               "the bank than held-out q05"),
+    panels = [("fmnist-ae", "fid", "fmnist-ae: FID (fmnist-classifier features)"),
+              ("fmnist-ae", "ratio", "fmnist-ae: distance ratio (sample / held-out\n"
+               "median distance to the nearest training latent)"),
               ("emoji-ae", "sliced_w2", "emoji-ae: sliced W2 (latent)"),
-              ("emoji-ae", "below_heldout_q05", "emoji-ae: share of samples nearer\n"
-               "the bank than held-out q05")]
+              ("emoji-ae", "ratio", "emoji-ae: distance ratio")]
+    for m in sweeps:
+        for r in sweeps[m]["results"]:
+            r["ratio"] = r["nn_median_samples"] / r["nn_median_heldout"]
     panels = [p for p in panels if p[0] in sweeps]
     fig, axes = plt.subplots(2, 2, figsize=(7.5, 5.6))
     axes = axes.ravel()
@@ -283,10 +285,11 @@ def sweep_plot(sweeps):
             pts = sorted((r["levels"], r[key]) for r in res if r["radius"] == rad)
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", ms=3, label="r = %d" % rad)
         ref = [r for r in sweeps[model]["results"] if r["sampler"] == "bank-copy"]
-        if ref and key != "below_heldout_q05":
+        if ref and key != "ratio":
             ax.axhline(ref[0][key], color="gray", ls=":", lw=1, label="bank copy")
-        if key == "below_heldout_q05":
-            ax.axhline(0.05, color="gray", ls=":", lw=1, label="held-out (0.05)")
+        if key == "ratio":
+            ax.axhspan(0.9, 1.3, color="gray", alpha=0.2, label="0.9 .. 1.3")
+            ax.set_yscale("log")
         ax.set_xscale("log")
         qs = sorted({r["levels"] for r in res})
         ax.set_xticks(qs)
@@ -327,7 +330,7 @@ def table_md(res, images):
                  fmt(r, "mean_w1", 3), "%.2f / %.2f" % (r["precision"], r["recall"]),
                  "%.2f" % r["nn_median_samples"], "%.3f" % r["below_heldout_q05"]]
         if images:
-            cells += [fmt(r, "fid", 2), "%.3f" % r["feature_precision"],
+            cells += [fmt(r, "fid", 3), "%.3f" % r["feature_precision"],
                       "%.3f" % r["feature_recall"]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -455,7 +458,9 @@ def write_md(summary):
             parts += ["FID / precision / recall: %d-d `%s` of `%s`." % (
                 s["feature_dim"], s["feature_tensor"], s["feature"]), ""]
         sw = json.load(open(os.path.join(DATA, model + "-sweep.json")))
-        parts += ["Table:", "", s["table_md"], "", "q/r sweep (PMF):", "",
+        tb = json.load(open(os.path.join(DATA, model + "-table.json")))
+        parts += ["Table:", "", table_md(tb, "fid" in tb["results"][0]), "", "q/r sweep (PMF):",
+                  "",
                   sweep_md(sw, "fid" in sw["results"][0]),
                   "Memorisation in pixels (Euclidean distance of each decoded image to its "
                   "nearest training image, [0,1] pixels):", "", s["memo_md"], "",
