@@ -153,6 +153,21 @@ def main():
                 "--test-count", "-1")
         refuses("--feature-model needs MODEL", "apply to MODEL only", "--latents",
                 os.path.join(data, "meas_train.npy"), "--test", idx, "--feature-model", "x")
+        # A latent bank whose dimension is not the decoder's input (emoji's 32-d bank under
+        # fmnist-ae's card, latent_dim 16): refused by eval-sampling and by sample, by name.
+        bad = os.path.join(tmp, "badcard")
+        os.mkdir(bad)
+        shutil.copy(os.path.join(models, "fmnist-ae.json"), bad)
+        for f in (ae["encoder"], ae["decoder"]):
+            os.symlink(os.path.join(models, f), os.path.join(bad, f))
+        shutil.copy(os.path.join(models, "emoji-ae-latents.npy"),
+                    os.path.join(bad, ae["latent_bank"]))
+        refuses("a bank of the wrong dimension", "latents of dimension 32, the card says 16",
+                os.path.join(bad, "fmnist-ae.json"), "--test", idx, "--feature-model", "none")
+        r = subprocess.run([tl, "sample", os.path.join(bad, "fmnist-ae.json"), "--count", "4",
+                            "-o", os.path.join(tmp, "g.png")], capture_output=True, text=True)
+        ok(r.returncode == 1 and "latent bank is 3408x32, the card says n x 16" in r.stderr,
+           "sample MODEL refuses the same bank (%s)" % r.stderr.strip())
         refuses("3 held-out images are too few", "need at least 4", "fmnist-ae", "--test", idx,
                 "--test-count", "3")
     print("1..%d" % n)
