@@ -6,6 +6,8 @@
  * and is the same for the same seed. All the work is in libtensorlens
  * (tl_generate_grid). On failure the op warns and renders nothing. */
 
+#include "pmf.h"   /* TL_PMF_DEFAULT_LEVELS / _RADIUS */
+
 #ifdef GEGL_PROPERTIES
 
 enum_start (tensorlens_latent_sampler)
@@ -27,12 +29,12 @@ property_enum (sampler, "Sampler", TensorlensLatentSampler, tensorlens_latent_sa
 
 /* defaults = tl_pmf_default_params () / tl_gmm_default_params (); a test
  * checks that they agree */
-property_int (levels, "Levels", 20)
+property_int (levels, "Levels", TL_PMF_DEFAULT_LEVELS)
   description ("PMF: quantisation levels per latent dimension")
   value_range (1, 1048576)
   ui_range (2, 200)
 
-property_int (radius, "Radius", 2)
+property_int (radius, "Radius", TL_PMF_DEFAULT_RADIUS)
   description ("PMF: vicinity half-width, in levels")
   value_range (0, 1048576)
   ui_range (0, 20)

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "generate.h"
 #include "npy.h"
+#include "sampler-options.h"
 #include "sampler.h"
 
 #include <stdio.h>
@@ -43,28 +44,6 @@ on_progress (const tl_latent_progress *p, gpointer data)
              "), %.0f labels changed   ", p->stage, p->done, p->total, p->value);
   fflush (stderr);
   st->shown = TRUE;
-}
-
-/* Decimal 0 .. 2^64-1; a sign or anything else is an error. */
-static gboolean
-parse_seed (const char *text, uint64_t *seed, GError **error)
-{
-  if (text[0] == '-')
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "seed: '%s' is negative; a seed is an integer 0 .. 18446744073709551615",
-                   text);
-      return FALSE;
-    }
-  guint64 v;
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &v, NULL))
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "seed: '%s' is not an integer 0 .. 18446744073709551615", text);
-      return FALSE;
-    }
-  *seed = v;
-  return TRUE;
 }
 
 static int
@@ -236,28 +215,13 @@ run_model (const char *name, const tl_sampler_params *params, uint64_t seed, gin
 int
 tl_cmd_sample (int argc, char **argv)
 {
-  g_autofree char *latents = NULL, *output = NULL, *sampler_name = NULL, *seed_text = NULL;
-  int levels = UNSET, radius = UNSET, components = UNSET;
+  g_autofree char *latents = NULL, *output = NULL;
   int columns = UNSET, cell_size = UNSET, spacing = UNSET;
   gint64 count = -1;
-  tl_sampler_params defaults = tl_sampler_default_params ();
-  g_autofree char *levels_help = g_strdup_printf ("pmf: quantisation levels (%d)",
-                                                  defaults.pmf.levels);
-  g_autofree char *radius_help = g_strdup_printf ("pmf: vicinity radius in levels (%d)",
-                                                  defaults.pmf.radius);
-  g_autofree char *components_help = g_strdup_printf ("gmm: mixture components (%d)",
-                                                      defaults.gmm.components);
   GOptionEntry entries[] = {
     { "latents", 0, 0, G_OPTION_ARG_FILENAME, &latents,
       "Latent bank: .npy float32, latents x dimensions (required)", "Z.npy" },
-    { "sampler", 0, 0, G_OPTION_ARG_STRING, &sampler_name,
-      "pmf (default), gmm, gaussian (one component) or prior (N(0, I))", "NAME" },
-    { "levels", 0, 0, G_OPTION_ARG_INT, &levels, levels_help, "Q" },
-    { "radius", 0, 0, G_OPTION_ARG_INT, &radius, radius_help, "R" },
-    { "components", 0, 0, G_OPTION_ARG_INT, &components, components_help, "K" },
     { "count", 0, 0, G_OPTION_ARG_INT64, &count, "Number of samples (required)", "N" },
-    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text,
-      "Seed, 0 .. 2^64-1 (0): fixes the samples and the GMM's initialisation", "S" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       "With --latents: samples, .npy float32, N x d. With MODEL: GRID.png, LATENTS.npy or "
       "DIR/ (one PNG per sample)", "OUT" },
@@ -276,8 +240,11 @@ tl_cmd_sample (int argc, char **argv)
     "sample (DIR/), or writes the latents (LATENTS.npy).\n"
     "--latents Z.npy: fits a sampler on the latent bank and writes N samples (latents).\n"
     "The same seed gives the same samples, bit for bit, however they are batched.\n"
-    "At most 2 GiB of samples (N x d x 4 bytes) are written at once.");
+    "At most 2 GiB of samples (N x d x 4 bytes) are written at once.\n"
+    "The sampler options are eval-sampling's, with one value each.");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_auto (tl_sampler_options) so = { 0 };
+  tl_sampler_options_add (&so, ctx, "pmf");
   if (!tl_cli_parse (ctx, &argc, &argv))
     return 2;
   if (argc > 2 || (argc == 2 && latents))
@@ -288,22 +255,16 @@ tl_cmd_sample (int argc, char **argv)
     return fail_usage ("--columns, --cell-size and --spacing apply to MODEL only");
 
   GError *error = NULL;
-  tl_sampler_params params = defaults;
-  if (sampler_name && !tl_sampler_kind_from_name (sampler_name, &params.kind, &error))
+  g_autoptr (GArray) configs = tl_sampler_options_configs (&so, &error);
+  if (!configs)
     return tl_cli_fail (error);
-  gboolean pmf = params.kind == TL_SAMPLER_PMF, gmm = params.kind == TL_SAMPLER_GMM;
-  if (!pmf && (levels != UNSET || radius != UNSET))
-    return fail_usage ("--levels and --radius apply to --sampler pmf only");
-  if (!gmm && components != UNSET)
-    return fail_usage ("--components applies to --sampler gmm only");
-  if (levels != UNSET)
-    params.pmf.levels = levels;
-  if (radius != UNSET)
-    params.pmf.radius = radius;
-  if (components != UNSET)
-    params.gmm.components = components;
+  if (configs->len != 1)
+    return fail_usage ("sample draws from one sampler: give one value of --sampler, "
+                       "--levels, --radius and --components");
+  tl_sampler_params params = g_array_index (configs, tl_sampler_params, 0);
+  gboolean pmf = params.kind == TL_SAMPLER_PMF;
   uint64_t seed = 0;
-  if (seed_text && !parse_seed (seed_text, &seed, &error))
+  if (!tl_sampler_options_seed (&so, &seed, &error))
     return tl_cli_fail (error);
   params.gmm.init_seed = seed;
   if (!latents)

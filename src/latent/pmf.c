@@ -23,7 +23,8 @@ struct tl_pmf {
 tl_pmf_params
 tl_pmf_default_params (void)
 {
-  return (tl_pmf_params) { .levels = 20, .radius = 2 };
+  return (tl_pmf_params) { .levels = TL_PMF_DEFAULT_LEVELS,
+                           .radius = TL_PMF_DEFAULT_RADIUS };
 }
 
 static gboolean

@@ -12,3 +12,13 @@
 gboolean tl_precision_recall (const float *real, int64_t nr, const float *gen, int64_t ng,
                               int64_t d, int k, double *precision, double *recall,
                               GError **error);
+
+/* The same with the real set's k-NN radii computed once (the expensive
+ * half when one real set meets many generated sets): radii from
+ * tl_precision_recall_radii (g_free them), then any number of
+ * tl_precision_recall_cached calls, equal to tl_precision_recall. */
+double  *tl_precision_recall_radii (const float *real, int64_t nr, int64_t d, int k,
+                                    GError **error);
+gboolean tl_precision_recall_cached (const float *real, int64_t nr, const double *real_radius,
+                                     const float *gen, int64_t ng, int64_t d, int k,
+                                     double *precision, double *recall, GError **error);

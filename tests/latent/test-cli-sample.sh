@@ -26,8 +26,8 @@ check "pmf with the largest seed equals the reference" sh -c \
   "'$tl' sample --latents '$data/pmf_bank.npy' --sampler pmf --levels 16 --radius 3 --count 100 \
      --seed 18446744073709551615 -o '$tmp/m.npy' >/dev/null && \
    cmp -s '$tmp/m.npy' '$data/pmf_q16_r3_s18446744073709551615.npy'"
-check "pmf defaults run (levels 20, radius 2, seed 0)" sh -c \
-  "'$tl' sample --latents '$data/pmf_bank.npy' --count 10 -o '$tmp/d.npy' | grep -q 'levels 20, radius 2, seed 0'"
+check "pmf defaults run (levels 50, radius 2, seed 0)" sh -c \
+  "'$tl' sample --latents '$data/pmf_bank.npy' --count 10 -o '$tmp/d.npy' | grep -q 'levels 50, radius 2, seed 0'"
 
 for s in gmm gaussian prior; do
   extra=; [ $s = gmm ] && extra="--components 3"
@@ -65,10 +65,14 @@ refuses "zero latents" "0 latent(s), need at least 2" \
   --latents "$data/cli_bank_0rows.npy" --sampler gaussian --count 5 -o "$tmp/x.npy"
 refuses "a 3-D array is not a bank" "cli_bank_3d.npy: shape 2x2x5, need a 2-D array" \
   --latents "$data/cli_bank_3d.npy" --count 5 -o "$tmp/x.npy"
-refuses "levels 0" "levels: 0 is out of range" \
+refuses "levels 0" "levels: '0' is not an integer >= 1" \
   --latents "$data/pmf_bank.npy" --levels 0 --count 5 -o "$tmp/x.npy"
-refuses "negative radius" "radius: -1 is out of range" \
+refuses "levels above the library's limit" "levels: 70000 is out of range" \
+  --latents "$data/pmf_bank.npy" --levels 70000 --count 5 -o "$tmp/x.npy"
+refuses "negative radius" "radius: '-1' is not an integer >= 0" \
   --latents "$data/pmf_bank.npy" --radius -1 --count 5 -o "$tmp/x.npy"
+refuses "a list of levels: sample draws from one sampler" "sample draws from one sampler" \
+  --latents "$data/pmf_bank.npy" --levels 10,20 --count 5 -o "$tmp/x.npy"
 refuses "more components than latents" "components: 300 is more than the 200 latents" \
   --latents "$data/pmf_bank.npy" --sampler gmm --components 300 --count 5 -o "$tmp/x.npy"
 refuses "a billion samples refused before allocating" "count: 1000000000 samples of dimension 5 need 20 GB" \

@@ -90,7 +90,7 @@ def main():
                 "--latents", train, "--test", test, "--count", "3")
         refuses("huge count before any work", "count: 2000000000 samples",
                 "--latents", train, "--test", test, "--count", "2000000000")
-        refuses("negative seed", "seed: '-1' is not an integer",
+        refuses("negative seed", "seed: '-1' is negative",
                 "--latents", train, "--test", test, "--seed=-1")
         refuses("NaN in the held-out set", "value at row 2, column 1 is NaN",
                 "--latents", os.path.join(data, "pmf_bank.npy"), "--test",

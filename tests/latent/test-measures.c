@@ -202,6 +202,17 @@ test_precision_recall_matches_numpy (void)
   g_assert_true (tl_precision_recall (a->data, 300, b->data, 200, 4, 3, &p, &r, NULL));
   assert_rel (p, ref ("precision_real_a_gen_b", 0), 1e-12);
   assert_rel (r, ref ("recall_real_a_gen_b", 0), 1e-12);
+  /* the real set's radii computed once give the same numbers, twice over */
+  g_autofree double *radius = tl_precision_recall_radii (a->data, 300, 4, 3, NULL);
+  g_assert_nonnull (radius);
+  for (int rep = 0; rep < 2; rep++)
+    {
+      double pc = -1, rc = -1;
+      g_assert_true (tl_precision_recall_cached (a->data, 300, radius, b->data, 200, 4, 3, &pc,
+                                                 &rc, NULL));
+      assert_rel (pc, ref ("precision_real_a_gen_b", 0), 1e-12);
+      assert_rel (rc, ref ("recall_real_a_gen_b", 0), 1e-12);
+    }
 }
 
 static void

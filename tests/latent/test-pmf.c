@@ -111,11 +111,67 @@ test_vicinity_and_constant (void)
     }
 }
 
+/* Marginals: with q = 8, r = 1 the level of dimension j in a sample has
+ * probability E(l) = (1/n) sum_i [l in W_i] p(l) / sum_{m in W_i} p(m)
+ * (W_i = the window around latent i's level, p = the level histogram),
+ * computed here straight from the bank. 200 000 samples must hit every
+ * E(l) within 5 binomial standard deviations (a false alarm about once in
+ * 10^5 runs per level; the seed is fixed, so the test is deterministic). */
+static void
+test_marginals (void)
+{
+  g_autoptr (tl_tensor) z = load ("pmf_bank.npy");
+  const int64_t n = z->shape[0], d = z->shape[1], count = 200000;
+  const int q = 8, r = 1;
+  g_autoptr (tl_pmf) m = fit_bank (z, q, r);
+  g_autofree float *s = g_new (float, count * d);
+  tl_pmf_sample (m, 12345, 0, count, s);
+  for (int64_t j = 0; j < d; j++)
+    {
+      double lo = z->data[j], hi = z->data[j];
+      for (int64_t i = 0; i < n; i++)
+        {
+          lo = MIN (lo, z->data[i * d + j]);
+          hi = MAX (hi, z->data[i * d + j]);
+        }
+      if (hi == lo)
+        continue;   /* the constant dimension: test_vicinity_and_constant */
+      const double delta = (hi - lo) / q;
+      int level[4096], hist[8] = { 0 }, got[8] = { 0 };
+      g_assert_cmpint (n, <=, 4096);
+      for (int64_t i = 0; i < n; i++)
+        {
+          level[i] = CLAMP ((int) floor ((z->data[i * d + j] - lo) / delta), 0, q - 1);
+          hist[level[i]]++;
+        }
+      double expect[8] = { 0 };
+      for (int64_t i = 0; i < n; i++)
+        {
+          int a = MAX (level[i] - r, 0), b = MIN (level[i] + r, q - 1);
+          double mass = 0;
+          for (int l = a; l <= b; l++)
+            mass += hist[l];
+          for (int l = a; l <= b; l++)
+            expect[l] += hist[l] / mass / n;
+        }
+      for (int64_t k = 0; k < count; k++)
+        got[CLAMP ((int) floor ((s[k * d + j] - lo) / delta), 0, q - 1)]++;
+      for (int l = 0; l < q; l++)
+        {
+          double f = (double) got[l] / count;
+          double bound = 5 * sqrt (expect[l] * (1 - expect[l]) / count) + 1e-4;
+          if (fabs (f - expect[l]) > bound)
+            g_error ("dimension %" G_GINT64_FORMAT " level %d: frequency %.5f, expected %.5f "
+                     "(bound %.5f)", j, l, f, expect[l], bound);
+        }
+    }
+}
+
 static void
 test_bad_input (void)
 {
   tl_pmf_params p = tl_pmf_default_params ();
-  g_assert_cmpint (p.levels, ==, 20);
+  g_assert_cmpint (p.levels, ==, 50);   /* docs/sampling.md chose them */
   g_assert_cmpint (p.radius, ==, 2);
   float z[6] = { 0, 1, 2, 3, 4, 5 };
   GError *e = NULL;
@@ -172,6 +228,7 @@ main (int argc, char **argv)
   g_test_add_func ("/latent/pmf/matches-reference", test_matches_reference);
   g_test_add_func ("/latent/pmf/batching-independent", test_batching_independent);
   g_test_add_func ("/latent/pmf/vicinity-and-constant", test_vicinity_and_constant);
+  g_test_add_func ("/latent/pmf/marginals", test_marginals);
   g_test_add_func ("/latent/pmf/bad-input", test_bad_input);
   return g_test_run ();
 }
