@@ -1,6 +1,6 @@
 /* Benchmark (not a test): GFLOP/s of tl_conv2d_forward against bare
  * cblas_sgemm on the same GEMM shapes, for ResNet-18 and MobileNetV2 layers.
- *   build-x/tests/nn/kernels/bench-conv [threads]
+ *   build-x/tests/nn/kernels/bench-conv [threads] [dw]
  * "conv" includes im2col (no bias, no activation: the same arithmetic as
  * the GEMM); "+b+relu" adds the fused bias + ReLU epilogue, extra work
  * the GEMM alone does not do. "ratio" = conv / sgemm GFLOP/s, which the
@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct
 {
@@ -41,6 +42,14 @@ now (void)
   return g_get_monotonic_time () * 1e-6;
 }
 
+/* Every depthwise layer of MobileNetV2 (224x224 input): C, H=W, stride. */
+static const int64_t mv2_dw[][3] = {
+  { 32, 112, 1 }, { 96, 112, 2 }, { 144, 56, 1 }, { 144, 56, 2 }, { 192, 28, 1 },
+  { 192, 28, 1 }, { 192, 28, 2 }, { 384, 14, 1 }, { 384, 14, 1 }, { 384, 14, 1 },
+  { 384, 14, 1 }, { 576, 14, 1 }, { 576, 14, 1 }, { 576, 14, 2 }, { 960, 7, 1 },
+  { 960, 7, 1 }, { 960, 7, 1 },
+};
+
 /* best of `reps` runs, at least 0.2 s in total */
 #define TIME_BEST(stmt, best)                                                 \
   do {                                                                        \
@@ -56,11 +65,54 @@ now (void)
       }                                                                       \
   } while (0)
 
+/* `bench-conv T dw`: time of each MobileNetV2 depthwise layer with its
+ * fused bias + ReLU6 (as the network runs it) and their sum. */
+static int
+bench_dw (void)
+{
+  double total = 0;
+  printf ("%-24s %9s %9s\n", "mv2 depthwise layer", "us", "GFLOP/s");
+  for (size_t i = 0; i < G_N_ELEMENTS (mv2_dw); i++)
+    {
+      const int64_t c = mv2_dw[i][0], h = mv2_dw[i][1], s = mv2_dw[i][2];
+      tl_conv_params p = tl_conv_default_params ();
+      p.kernel_h = p.kernel_w = 3;
+      p.stride_h = p.stride_w = s;
+      p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+      p.groups = c;
+      tl_shape4 xs = { 1, c, h, h }, ws = { c, 1, 3, 3 }, ys;
+      if (!tl_conv2d_output_shape (&p, xs, c, &ys, NULL))
+        return 1;
+      float *x = g_new (float, c * h * h), *w = g_new (float, c * 9);
+      float *b = g_new0 (float, c), *y = g_new (float, c * ys.h * ys.w);
+      for (int64_t j = 0; j < c * h * h; j++)
+        x[j] = (float) (j % 13) * 0.1f;
+      for (int64_t j = 0; j < c * 9; j++)
+        w[j] = (float) (j % 7) * 0.01f;
+      tl_activation act = { TL_ACT_CLIP, 0, 6 };
+      double t;
+      TIME_BEST (tl_conv2d_forward (&p, x, xs, w, ws, b, act, y, ys, NULL, 0, NULL), t);
+      total += t;
+      char name[64];
+      g_snprintf (name, sizeof name, "dw %" G_GINT64_FORMAT " @%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+                  c, h, s);
+      printf ("%-24s %9.1f %9.2f\n", name, t * 1e6, 18.0 * c * ys.h * ys.w / t * 1e-9);
+      g_free (x);
+      g_free (w);
+      g_free (b);
+      g_free (y);
+    }
+  printf ("%-24s %9.1f\n", "total", total * 1e6);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   int threads = argc > 1 ? atoi (argv[1]) : 1;
   tl_kernels_set_threads (threads);
+  if (argc > 2 && !strcmp (argv[2], "dw"))
+    return bench_dw ();
   printf ("threads %d, GFLOP/s\n%-30s %9s %9s %9s %6s\n", threads, "layer", "conv",
           "+b+relu", "sgemm", "ratio");
   for (size_t i = 0; i < G_N_ELEMENTS (layers); i++)
