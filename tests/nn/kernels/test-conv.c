@@ -243,6 +243,7 @@ test_conv_large (void)
     { 2, 6, 40, 37, 4, 3, 2, 2, 1, 0, 2, 1, 2 },   /* strided, dilated, grouped */
     { 1, 16, 30, 30, 8, 1, 1, 1, 0, 0, 0, 0, 1 },  /* pointwise tiles */
     { 1, 3, 61, 60, 5, 7, 2, 1, 3, 3, 3, 3, 1 },   /* stem-like, K = 147 */
+    { 1, 16, 30, 45, 8, 1, 2, 1, 0, 0, 0, 0, 1 },  /* 1x1/2 shortcut, odd width */
     { 2, 4, 20, 50, 4, 3, 1, 1, 1, 1, 1, 1, 4 },   /* depthwise, fused rows */
     { 1, 3, 21, 63, 3, 5, 2, 1, 2, 2, 2, 2, 3 },   /* depthwise 5x5 stride 2 */
     { 1, 2, 9, 40, 2, 3, 1, 2, 2, 2, 2, 2, 2 },    /* depthwise dilated */
