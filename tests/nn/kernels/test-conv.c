@@ -402,6 +402,70 @@ test_depthwise3x3 (void)
   g_rand_free (rnd);
 }
 
+/* Kernels run from several threads at once (two nets in two GEGL workers):
+ * one caller gets the parked worker pool, the others start threads of their
+ * own; every caller must get the single-threaded answer, bit for bit. */
+typedef struct
+{
+  const tl_conv_params *p;
+  const float *x, *w, *b;
+  tl_shape4 xs, ws, ys;
+  float *y;
+} dw_job;
+
+static gpointer
+dw_job_run (gpointer data)
+{
+  dw_job *j = data;
+  const tl_activation act = { TL_ACT_CLIP, 0, 6 };
+  for (int r = 0; r < 20; r++)
+    g_assert_true (tl_conv2d_forward (j->p, j->x, j->xs, j->w, j->ws, j->b, act, j->y, j->ys,
+                                      NULL, 0, NULL));
+  return NULL;
+}
+
+static void
+test_parallel_callers (void)
+{
+  tl_conv_params p = tl_conv_default_params ();
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  p.groups = 24;
+  tl_shape4 xs = { 1, 24, 30, 30 }, ws = { 24, 1, 3, 3 }, ys;
+  g_assert_true (tl_conv2d_output_shape (&p, xs, 24, &ys, NULL));
+  const int64_t nx = 24 * 30 * 30, ny = ys.c * ys.h * ys.w;
+  g_autofree float *x = g_new (float, nx);
+  g_autofree float *w = g_new (float, 9 * 24);
+  g_autofree float *b = g_new (float, 24);
+  for (int64_t i = 0; i < nx; i++)
+    x[i] = (float) ((i * 7919) % 101) * 0.1f - 5.0f;
+  for (int64_t i = 0; i < 9 * 24; i++)
+    w[i] = (float) (i % 11) * 0.1f - 0.5f;
+  for (int64_t i = 0; i < 24; i++)
+    b[i] = (float) i * 0.05f;
+  g_autofree float *want = g_new (float, ny);
+  dw_job one = { &p, x, w, b, xs, ws, ys, want };
+  tl_kernels_set_threads (1);
+  dw_job_run (&one);
+  tl_kernels_set_threads (2);
+  enum { CALLERS = 4 };
+  dw_job jobs[CALLERS];
+  GThread *t[CALLERS];
+  for (int i = 0; i < CALLERS; i++)
+    {
+      jobs[i] = one;
+      jobs[i].y = g_new (float, ny);
+      t[i] = g_thread_new ("caller", dw_job_run, &jobs[i]);
+    }
+  for (int i = 0; i < CALLERS; i++)
+    {
+      g_thread_join (t[i]);
+      g_assert_cmpmem (jobs[i].y, sizeof (float) * ny, want, sizeof (float) * ny);
+      g_free (jobs[i].y);
+    }
+  tl_kernels_set_threads (1);
+}
+
 /* ONNX auto_pad examples worked by hand from the spec's formulas. */
 static void
 test_auto_pad (void)
@@ -639,6 +703,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/kernels/conv/large-vs-direct", test_conv_large);
   g_test_add_func ("/kernels/conv/depthwise3x3-vs-direct", test_depthwise3x3);
+  g_test_add_func ("/kernels/conv/parallel-callers", test_parallel_callers);
   g_test_add_func ("/kernels/conv/auto-pad", test_auto_pad);
   g_test_add_func ("/kernels/conv/bad-params", test_conv_bad);
   g_test_add_func ("/kernels/conv/fold-batchnorm", test_fold_batchnorm);
