@@ -49,10 +49,12 @@ st (float *p, v8 v)
   *(v8u *) p = v;
 }
 
+/* A broadcast GCC lowers to one vbroadcastss (a vector literal of eight
+ * copies became element inserts). */
 static inline __attribute__ ((always_inline)) v8
 splat (float f)
 {
-  return (v8) { f, f, f, f, f, f, f, f };
+  return __builtin_shuffle ((v8) { f }, (v8i) { 0, 0, 0, 0, 0, 0, 0, 0 });
 }
 
 /* v < lo ? lo : v, then v > hi ? hi : v, elementwise (NaN stays NaN, as in
