@@ -17,7 +17,7 @@
  *   are copied out. The padding is written once per thread: the input lands
  *   on the same positions for every plane.
  *
- * Vectors are GCC vector extensions (8 floats), so the same source builds
+ * Vectors are GCC vector extensions (vec8.h), so the same source builds
  * for any target; an AVX2+FMA copy is picked at run time when the CPU has
  * it. Results therefore differ from the baseline build in the last bits
  * (FMA rounds once), never from one thread count to another. */
@@ -26,36 +26,7 @@
 #include <math.h>
 #include <string.h>
 
-/* The helpers below pass 32-byte vectors by value; they are always inlined,
- * so the ABI note GCC gives for builds without AVX does not apply. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-
-typedef float v8 __attribute__ ((vector_size (32)));
-typedef int v8i __attribute__ ((vector_size (32)));
-/* unaligned, aliasing view of 8 floats */
-typedef float v8u __attribute__ ((vector_size (32), aligned (4), may_alias));
-
-#define VL 8
-
-static inline __attribute__ ((always_inline)) v8
-ld (const float *p)
-{
-  return *(const v8u *) p;
-}
-
-static inline __attribute__ ((always_inline)) void
-st (float *p, v8 v)
-{
-  *(v8u *) p = v;
-}
-
-/* A broadcast GCC lowers to one vbroadcastss (a vector literal of eight
- * copies became element inserts). */
-static inline __attribute__ ((always_inline)) v8
-splat (float f)
-{
-  return __builtin_shuffle ((v8) { f }, (v8i) { 0, 0, 0, 0, 0, 0, 0, 0 });
-}
+#include "vec8.h"
 
 /* v < lo ? lo : v, then v > hi ? hi : v, elementwise (NaN stays NaN, as in
  * tl_k_bias_act) */
@@ -68,13 +39,6 @@ clamp8 (v8 v, v8 lo, v8 hi)
   return (v8) (((v8i) hi & m) | ((v8i) v & ~m));
 }
 
-static inline __attribute__ ((always_inline)) float
-clamp1 (float v, float lo, float hi)
-{
-  v = v < lo ? lo : v;
-  return v > hi ? hi : v;
-}
-
 /* For each of `rows` rows j: out[j * opitch + i] = clamp(b + sum_t w[t] *
  * s[t][j * ipitch + i]) for i in [0, n), n >= VL. The last vector of a row
  * overlaps the one before when n is not a multiple of VL: it recomputes
@@ -85,9 +49,9 @@ static inline __attribute__ ((always_inline)) void
 taps9 (float *out, int64_t opitch, const float *const *s, int64_t ipitch, int64_t rows,
        int64_t n, const float *w, float b, float lo, float hi)
 {
-  const v8 w0 = splat (w[0]), w1 = splat (w[1]), w2 = splat (w[2]), w3 = splat (w[3]);
-  const v8 w4 = splat (w[4]), w5 = splat (w[5]), w6 = splat (w[6]), w7 = splat (w[7]);
-  const v8 w8 = splat (w[8]), bv = splat (b), lov = splat (lo), hiv = splat (hi);
+  const v8 w0 = v8_splat (w[0]), w1 = v8_splat (w[1]), w2 = v8_splat (w[2]), w3 = v8_splat (w[3]);
+  const v8 w4 = v8_splat (w[4]), w5 = v8_splat (w[5]), w6 = v8_splat (w[6]), w7 = v8_splat (w[7]);
+  const v8 w8 = v8_splat (w[8]), bv = v8_splat (b), lov = v8_splat (lo), hiv = v8_splat (hi);
   for (int64_t j = 0; j < rows; j++)
     {
       const int64_t o = j * ipitch;
@@ -99,10 +63,10 @@ taps9 (float *out, int64_t opitch, const float *const *s, int64_t ipitch, int64_
         {
           if (i > n - VL)
             i = n - VL;
-          v8 r0 = w0 * ld (s0 + i) + w1 * ld (s1 + i) + w2 * ld (s2 + i);
-          v8 r1 = w3 * ld (s3 + i) + w4 * ld (s4 + i) + w5 * ld (s5 + i);
-          v8 r2 = w6 * ld (s6 + i) + w7 * ld (s7 + i) + w8 * ld (s8 + i);
-          st (y + i, clamp8 (bv + (r0 + r1 + r2), lov, hiv));
+          v8 r0 = w0 * v8_ld (s0 + i) + w1 * v8_ld (s1 + i) + w2 * v8_ld (s2 + i);
+          v8 r1 = w3 * v8_ld (s3 + i) + w4 * v8_ld (s4 + i) + w5 * v8_ld (s5 + i);
+          v8 r2 = w6 * v8_ld (s6 + i) + w7 * v8_ld (s7 + i) + w8 * v8_ld (s8 + i);
+          v8_st (y + i, clamp8 (bv + (r0 + r1 + r2), lov, hiv));
           if (i == n - VL)
             break;
         }
@@ -139,7 +103,7 @@ copy_floats (float *restrict dst, const float *restrict src, int64_t n)
     {
       if (i > n - VL)
         i = n - VL;
-      st (dst + i, ld (src + i));
+      v8_st (dst + i, v8_ld (src + i));
       if (i == n - VL)
         break;
     }
@@ -163,9 +127,9 @@ put_row (const dw3_ctx *c, float *dst, int64_t seg, const float *src)
   int64_t k = 0;
   for (; 2 * k + 2 * VL <= W; k += VL)
     {
-      const v8 a = ld (src + 2 * k), b = ld (src + 2 * k + VL);
-      st (ev + k, __builtin_shuffle (a, b, (v8i) { 0, 2, 4, 6, 8, 10, 12, 14 }));
-      st (od + k, __builtin_shuffle (a, b, (v8i) { 1, 3, 5, 7, 9, 11, 13, 15 }));
+      const v8 a = v8_ld (src + 2 * k), b = v8_ld (src + 2 * k + VL);
+      v8_st (ev + k, v8_even (a, b));
+      v8_st (od + k, v8_odd (a, b));
     }
   for (; 2 * k < W; k++)
     {

@@ -3,30 +3,21 @@
  * stride 1 a row segment is one memcpy. */
 #include "kernels-private.h"
 
-#include <string.h>
+#include "vec8.h"
 
-/* gather2 passes 32-byte vectors around inside always-inlined code only,
- * so the ABI note GCC gives for builds without AVX does not apply. */
-#pragma GCC diagnostic ignored "-Wpsabi"
+#include <string.h>
 
 /* dst[i] = src[2 i] for i in [0, n): the row copy of every stride-2 conv
  * (ResNet's 7x7/2 stem and 1x1/2 shortcuts, MobileNet's stem), where a
  * scalar gather cost a fifth of the conv. Eight outputs per step from two
  * loads and one even-lane shuffle; the loop stops one step early so no
- * load reaches past src[2 (n - 1)]. GCC vector extensions: any target. */
-typedef float v8 __attribute__ ((vector_size (32)));
-typedef int v8i __attribute__ ((vector_size (32)));
-typedef float v8u __attribute__ ((vector_size (32), aligned (4), may_alias));
-
+ * load reaches past src[2 (n - 1)]. Vector extensions (vec8.h): any target. */
 static inline __attribute__ ((always_inline)) void
 gather2 (float *restrict dst, const float *restrict src, int64_t n)
 {
   int64_t i = 0;
   for (; i + 8 < n; i += 8)
-    {
-      const v8 a = *(const v8u *) (src + 2 * i), b = *(const v8u *) (src + 2 * i + 8);
-      *(v8u *) (dst + i) = __builtin_shuffle (a, b, (v8i) { 0, 2, 4, 6, 8, 10, 12, 14 });
-    }
+    v8_st (dst + i, v8_even (v8_ld (src + 2 * i), v8_ld (src + 2 * i + 8)));
   for (; i < n; i++)
     dst[i] = src[2 * i];
 }
