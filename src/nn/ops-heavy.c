@@ -887,7 +887,7 @@ const tl_op tl_ops_heavy[] = {
     .backward = resize_backward },
   { .name = "Upsample", .infer = upsample_infer, .forward = resize_forward, .const_inputs = 2,
     .backward = resize_backward },
-  { .name = "BatchNormalization", .infer = bn_infer, .forward = bn_forward, .const_inputs = 0x1e,
+  { .name = "BatchNormalization", .n_in_min = 5, .infer = bn_infer, .forward = bn_forward, .const_inputs = 0x1e,
     .backward = bn_backward, .inplace = TRUE },
   { .name = "Softmax", .infer = softmax_infer, .forward = softmax_forward,
     .backward = softmax_backward, .inplace = TRUE },

@@ -216,6 +216,19 @@ def main():
                      f"({min(ratios):.2f}–{max(ratios):.2f}) | "
                      f"{'≤ %.2f×' % tgt if tgt else '–'} | {met} | "
                      f"{tmin / omin:.2f}× ({fmt(tmin)}/{fmt(omin)}) |")
+    # ONNX Runtime slower with 2 threads than with 1: its spinning intra-op
+    # pool lost the cores to other jobs, so ratios at T > 1 mostly measure
+    # the load, not the engines; say so next to the table.
+    if len(threads) > 1:
+        slow = [label for m, label in MODELS
+                if median([y[0] for _, y in res[(m, threads[-1])]])
+                > median([y[0] for _, y in res[(m, threads[0])]])]
+        if slow:
+            L += ["", f"Caution: ONNX Runtime's median at T={threads[-1]} was slower than at "
+                  f"T={threads[0]} for {', '.join(slow)}: its worker threads spin-wait and lose "
+                  "the shared cores to other jobs (the engine's pool parks), so the ratios at "
+                  f"T={threads[-1]} for those models say more about the machine's load than "
+                  "about the two engines."]
     L += ["", "Latency targets (batch 1): " + "; ".join(
         f"{lb} at {t} thread{'s' if t > 1 else ''}: {r:.2f}× vs ≤ {g:.2f}× — "
         f"{'met' if ok else 'NOT met'}" for lb, t, r, g, ok in verdicts) + ".", ""]
