@@ -233,8 +233,9 @@ def main():
         f"{lb} at {t} thread{'s' if t > 1 else ''}: {r:.2f}× vs ≤ {g:.2f}× — "
         f"{'met' if ok else 'NOT met'}" for lb, t, r, g, ok in verdicts) + ".", ""]
 
-    L += ["Convolution GEMMs: `build/tests/nn/kernels/bench-conv T` in the same run, best time "
-          "of ≥ 3 repetitions (≥ 0.2 s) per layer. `conv` = `tl_conv2d_forward` including im2col, "
+    L += ["Convolution GEMMs: `build/tests/nn/kernels/bench-conv T` in the same run: per layer "
+          "the three variants timed in turn, best of each over ≥ 10 turns and ≥ 1 s (so a burst "
+          "of other jobs hits all three alike). `conv` = `tl_conv2d_forward` including im2col, "
           "no bias/activation (the same arithmetic as the GEMM); `sgemm` = `cblas_sgemm` alone on "
           "the same M×N×K with ready-made operands; ratio = conv / sgemm GFLOP/s, target ≥ "
           f"{GEMM_TARGET:.2f} for the GEMM layers (depthwise layers do not use a GEMM and have no "
