@@ -286,7 +286,8 @@ copy_attr (tl_net *net, tl_node *node, tl_attr *a, const Onnx__AttributeProto *p
       a->type = TL_ATTR_INT; a->i = p->i; break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
       a->type = TL_ATTR_STRING;
-      a->s = g_strndup ((const char *) p->s.data, p->s.len);
+      /* an empty bytes field has no data: "" (g_strndup would give NULL) */
+      a->s = p->s.data ? g_strndup ((const char *) p->s.data, p->s.len) : g_strdup ("");
       break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
       a->type = TL_ATTR_INTS;

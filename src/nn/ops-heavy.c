@@ -621,7 +621,16 @@ resize_finish (tl_net *net, tl_node *node, resize_p *p, const float *scales, int
   p->ys = p->xs;
   if (n_sizes > 0)
     {
-      if (n_sizes != 4 || sizes[0] != x->shape[0] || sizes[1] != x->shape[1])
+      /* Exporters bake the traced batch (1) into constant sizes; run at a
+       * larger batch (tl_net_load_batch), N = 1 there means "keep N". N is
+       * never resampled here (that is an error below), so this reading
+       * changes no result, it only lets such graphs load at batch > 1. */
+      int64_t n = n_sizes == 4 ? sizes[0] : -1;
+      if (n == 1 && x->shape[0] > 1 && net->n_inputs > 0
+          && NV (net, net->inputs[0])->ndim > 0
+          && NV (net, net->inputs[0])->shape[0] == x->shape[0])
+        n = x->shape[0];
+      if (n_sizes != 4 || n != x->shape[0] || sizes[1] != x->shape[1])
         return tl_node_fail (error, node, "sizes must have 4 entries keeping N and C");
       if (sizes[2] < 1 || sizes[3] < 1 || sizes[2] > TL_KERNEL_MAX_DIM
           || sizes[3] > TL_KERNEL_MAX_DIM)
@@ -878,7 +887,7 @@ const tl_op tl_ops_heavy[] = {
     .backward = resize_backward },
   { .name = "Upsample", .infer = upsample_infer, .forward = resize_forward, .const_inputs = 2,
     .backward = resize_backward },
-  { .name = "BatchNormalization", .infer = bn_infer, .forward = bn_forward, .const_inputs = 0x1e,
+  { .name = "BatchNormalization", .n_in_min = 5, .infer = bn_infer, .forward = bn_forward, .const_inputs = 0x1e,
     .backward = bn_backward, .inplace = TRUE },
   { .name = "Softmax", .infer = softmax_infer, .forward = softmax_forward,
     .backward = softmax_backward, .inplace = TRUE },

@@ -250,6 +250,67 @@ check_batch (gconstpointer data)
   g_free (mpath);
 }
 
+/* centernet (models/) bakes batch 1 into its Resizes' constant sizes:
+ * tl_net_load_batch reads that N as "keep N", so it loads at batch 2, and
+ * every output of each sample equals the batch-1 run on that sample alone
+ * (relative L2 <= 1e-6: the same kernels, per-sample GEMMs). The batch-1
+ * outputs themselves are checked against ONNX Runtime by the models tests. */
+static void
+test_centernet_batch (void)
+{
+  const char *root = g_getenv ("TL_SOURCE_ROOT");
+  g_autofree char *path = g_build_filename (root ? root : ".", "models", "centernet.onnx", NULL);
+  GError *error = NULL;
+  tl_net *n1 = tl_net_load_batch (path, 1, &error);
+  g_assert_no_error (error);
+  tl_net *n2 = tl_net_load_batch (path, 2, &error);
+  g_assert_no_error (error);
+  const tl_net_tensor_info *in = tl_net_input (n2, 0);
+  g_assert_cmpint (in->shape[0], ==, 2);
+  g_autoptr (tl_tensor) x2 = tl_tensor_new (in->ndim, in->shape, &error);
+  g_assert_no_error (error);
+  const int64_t n = tl_tensor_numel (x2) / 2;
+  GRand *rnd = g_rand_new_with_seed (3);
+  for (int64_t i = 0; i < 2 * n; i++)
+    x2->data[i] = (float) g_rand_double (rnd);
+  g_rand_free (rnd);
+  const tl_tensor *cx2 = x2;
+  tl_net_result *r2 = tl_net_run (n2, &cx2, 1, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  for (int s = 0; s < 2; s++)
+    {
+      int64_t shp[TL_MAX_DIMS];
+      memcpy (shp, in->shape, sizeof shp);
+      shp[0] = 1;
+      g_autoptr (tl_tensor) x1 = tl_tensor_new (in->ndim, shp, &error);
+      memcpy (x1->data, x2->data + s * n, sizeof (float) * n);
+      const tl_tensor *cx1 = x1;
+      tl_net_result *r1 = tl_net_run (n1, &cx1, 1, NULL, 0, 0, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (tl_net_n_outputs (n1), >=, 2);
+      for (int o = 0; o < tl_net_n_outputs (n1); o++)
+        {
+          const tl_tensor *y1 = tl_net_result_output (r1, o), *y2 = tl_net_result_output (r2, o);
+          const int64_t k = tl_tensor_numel (y1);
+          g_assert_cmpint (y2->shape[0], ==, 2);
+          g_assert_cmpint (tl_tensor_numel (y2), ==, 2 * k);
+          double err = rel_l2 (y2->data + s * k, y1->data, k), norm = 0;
+          for (int64_t i = 0; i < k; i++)
+            norm += (double) y1->data[i] * y1->data[i];
+          g_test_message ("centernet output %d sample %d: relative L2 %.3g (norm %.3g)", o, s,
+                          err, sqrt (norm));
+          g_assert_cmpfloat (norm, >, 0);
+          g_assert_cmpfloat (err, <=, 1e-6);
+          /* the two samples give different outputs */
+          g_assert_cmpfloat (rel_l2 (y2->data + (1 - s) * k, y1->data, k), >, 1e-4);
+        }
+      tl_net_result_free (r1);
+    }
+  tl_net_result_free (r2);
+  tl_net_free (n1);
+  tl_net_free (n2);
+}
+
 /* Finite differences on the input, independent of any framework: the
  * engine's d logit / d input against central differences. */
 static void
@@ -325,6 +386,8 @@ main (int argc, char **argv)
       g_free (rel);
     }
   char *tiny = tl_test_data ("nn/models/tinynet");
+  if (!only_extra)
+    g_test_add_func ("/nn/models/centernet/batch-2", test_centernet_batch);
   if (!only_extra)
     g_test_add_data_func ("/nn/models/tinynet/finite-differences", tiny, check_finite_diff);
   const char *extra = g_getenv ("TL_NN_MODEL_DIRS");

@@ -18,9 +18,7 @@
  * out use what no CNN here needs: 3-D pooling, cubic or crop-and-resize
  * interpolation, integer element types, training-mode outputs (Shape, Cast
  * and friends only produce integers, which the engine folds at load time:
- * test-nn-load covers them). test_resize_downsample_scales_linear_align_corners
- * is left out until the resize kernel uses in*scale (not the floored size)
- * as the resized length for align_corners. */
+ * test-nn-load covers them). */
 static const char *cases[] = {
   "test_relu", "test_leakyrelu", "test_leakyrelu_default", "test_leakyrelu_example",
   "test_prelu_broadcast", "test_prelu_example",
@@ -102,6 +100,7 @@ static const char *cases[] = {
   "test_constant_pad",
   "test_resize_downsample_scales_linear", "test_resize_downsample_scales_nearest", "test_resize_downsample_sizes_linear_pytorch_half_pixel",
   "test_resize_downsample_sizes_nearest", "test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn",
+  "test_resize_downsample_scales_linear_align_corners",
   "test_resize_upsample_scales_linear", "test_resize_upsample_scales_linear_align_corners",
   "test_resize_upsample_scales_nearest", "test_resize_upsample_sizes_nearest",
   "test_resize_upsample_sizes_nearest_ceil_half_pixel",

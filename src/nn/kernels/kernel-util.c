@@ -64,9 +64,12 @@ tl_k_expect_shape (const char *op, const char *what, tl_shape4 got,
 }
 
 /* Every conv output passes through here once: worth an AVX2 clone (no FMA
- * in that target, so the same roundings as the baseline clone). */
-__attribute__ ((target_clones ("avx2", "default"))) void
-tl_k_bias_act (float *y, int64_t len, float b, tl_activation act)
+ * in that target, so the same roundings as the baseline clone). The clones
+ * are static behind a plain entry point: clang only emits the dispatcher
+ * for calls that see the target_clones declaration, so callers in other
+ * files (and the clang-built fuzzer) could not link against it. */
+__attribute__ ((target_clones ("avx2", "default"))) static void
+bias_act (float *y, int64_t len, float b, tl_activation act)
 {
   switch (act.kind)
     {
@@ -100,4 +103,10 @@ tl_k_bias_act (float *y, int64_t len, float b, tl_activation act)
         }
       break;
     }
+}
+
+void
+tl_k_bias_act (float *y, int64_t len, float b, tl_activation act)
+{
+  bias_act (y, len, b, act);
 }

@@ -85,5 +85,10 @@ void tl_k_col2im (const float *col, int64_t channels, int64_t in_h, int64_t in_w
 void tl_k_depthwise_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
                              const float *w, const float *bias, tl_activation act,
                              float *y, tl_shape4 ys);
+/* The 3x3, dilation 1, stride 1 or 2 case of tl_k_depthwise_forward
+ * (depthwise3x3.c); FALSE (nothing written) for any other geometry. */
+gboolean tl_k_depthwise3x3_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
+                                    const float *w, const float *bias, tl_activation act,
+                                    float *y, tl_shape4 ys);
 void tl_k_depthwise_backward (const tl_conv_params *p, const float *dy, tl_shape4 ys,
                               const float *w, float *dx, tl_shape4 xs);

@@ -38,7 +38,8 @@ tl_resize_upsample_params (tl_resize_mode mode, double scale_h, double scale_w)
  * double, o / 1.1f and the like land on the other side of an integer now
  * and then, and nearest neighbour picks another pixel than ORT. */
 static float
-source_coord (tl_resize_coord mode, int64_t o, float scale, int64_t in, int64_t out)
+source_coord (tl_resize_coord mode, int64_t o, float scale, int64_t in, int64_t out,
+              gboolean from_scales)
 {
   const float x = (float) o;
   switch (mode)
@@ -50,7 +51,16 @@ source_coord (tl_resize_coord mode, int64_t o, float scale, int64_t in, int64_t 
     case TL_RESIZE_ASYMMETRIC:
       return x / scale;
     case TL_RESIZE_ALIGN_CORNERS:
-      return out > 1 ? x * (float) (in - 1) / (float) (out - 1) : 0.0f;
+      {
+        /* ONNX defines scale = length_resized / length_original, so with
+         * "scales" given the resized length is in * scale, not the floored
+         * output size (the node test downsample_scales_linear_align_corners:
+         * 4 * 0.6 = 2.4, x = 1 maps to 3 / 1.4). ONNX Runtime 1.30 uses the
+         * floored size there; with "sizes", or whenever in * scale is whole
+         * (PyTorch's integer scale factors), the two agree. */
+        const float len = from_scales ? scale * (float) in : (float) out;
+        return len > 1.0f ? x * (float) (in - 1) / (len - 1.0f) : 0.0f;
+      }
     case TL_RESIZE_TF_HALF_PIXEL_FOR_NN:
       return (x + 0.5f) / scale;
     }
@@ -101,7 +111,7 @@ axis_fill (const tl_resize_params *p, double scale_d, int64_t in, int64_t out,
           t->l[o] = 0.0f;
           continue;
         }
-      float x = source_coord (p->coord, o, scale, in, out);
+      float x = source_coord (p->coord, o, scale, in, out, scale_d > 0.0);
       if (isnan (x))
         x = 0.0f;
       if (p->mode == TL_RESIZE_NEAREST)

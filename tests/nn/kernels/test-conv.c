@@ -243,6 +243,7 @@ test_conv_large (void)
     { 2, 6, 40, 37, 4, 3, 2, 2, 1, 0, 2, 1, 2 },   /* strided, dilated, grouped */
     { 1, 16, 30, 30, 8, 1, 1, 1, 0, 0, 0, 0, 1 },  /* pointwise tiles */
     { 1, 3, 61, 60, 5, 7, 2, 1, 3, 3, 3, 3, 1 },   /* stem-like, K = 147 */
+    { 1, 16, 30, 45, 8, 1, 2, 1, 0, 0, 0, 0, 1 },  /* 1x1/2 shortcut, odd width */
     { 2, 4, 20, 50, 4, 3, 1, 1, 1, 1, 1, 1, 4 },   /* depthwise, fused rows */
     { 1, 3, 21, 63, 3, 5, 2, 1, 2, 2, 2, 2, 3 },   /* depthwise 5x5 stride 2 */
     { 1, 2, 9, 40, 2, 3, 1, 2, 2, 2, 2, 2, 2 },    /* depthwise dilated */
@@ -298,6 +299,171 @@ test_conv_large (void)
       tl_kernels_set_threads (1);
     }
   g_rand_free (rnd);
+}
+
+static float
+act_ref (tl_activation a, double v)
+{
+  switch (a.kind)
+    {
+    case TL_ACT_RELU:
+      return (float) (v > 0 ? v : 0);
+    case TL_ACT_CLIP:
+      return (float) (v < a.lo ? a.lo : (v > a.hi ? a.hi : v));
+    case TL_ACT_HARDSWISH:
+      return (float) (v * CLAMP (v + 3.0, 0.0, 6.0) / 6.0);
+    default:
+      return (float) v;
+    }
+}
+
+/* The 3x3 depthwise kernel (depthwise3x3.c) on every form it takes: outputs
+ * wider than its 8-float vectors (row by row, with an overlapping last
+ * vector) and narrower (one flat run), strides 1 and 2 on odd and even
+ * widths, asymmetric and zero pads, every fused activation, batch 2, 1 and
+ * 2 threads (identical bits), against the direct convolution in double.
+ * Tolerance: relative L2 <= KT_FWD_TOL (1e-5; float32 sums of 10 terms)
+ * and every element within 1e-5 * (1 + |ref|). */
+static void
+test_depthwise3x3 (void)
+{
+  /* N, C, H, W, stride, pads t/l/b/r */
+  static const int64_t cfg[][9] = {
+    { 1, 4, 112, 112, 1, 1, 1, 1, 1 }, /* MobileNetV2 shapes, fewer channels */
+    { 1, 3, 112, 112, 2, 1, 1, 1, 1 },
+    { 1, 3, 56, 56, 2, 1, 1, 1, 1 },
+    { 1, 5, 14, 14, 1, 1, 1, 1, 1 },
+    { 1, 5, 14, 14, 2, 1, 1, 1, 1 },
+    { 2, 7, 7, 7, 1, 1, 1, 1, 1 },
+    { 1, 3, 9, 17, 1, 1, 1, 1, 1 },   /* 17 wide: one vector plus overlap */
+    { 1, 3, 8, 8, 1, 0, 0, 0, 0 },    /* 6 wide, no pads: flat */
+    { 1, 3, 10, 10, 1, 0, 0, 0, 0 },  /* exactly 8 wide */
+    { 1, 3, 19, 23, 2, 1, 1, 1, 1 },  /* odd sizes at stride 2 */
+    { 1, 3, 20, 37, 2, 0, 1, 1, 0 },  /* asymmetric pads (SAME_LOWER-like) */
+    { 1, 3, 21, 36, 2, 1, 0, 0, 1 },  /* asymmetric pads, odd pad_left 0 */
+    { 2, 2, 11, 31, 1, 2, 2, 2, 2 },  /* pads 2: whole zero rows/columns */
+    { 1, 2, 3, 3, 2, 1, 1, 1, 1 },    /* 2x2 output */
+    { 1, 2, 1, 1, 1, 1, 1, 1, 1 },    /* 1x1 input */
+  };
+  const tl_activation acts[] = { { TL_ACT_NONE, 0, 0 },
+                                 { TL_ACT_RELU, 0, 0 },
+                                 { TL_ACT_CLIP, 0, 6 },
+                                 { TL_ACT_CLIP, -0.5f, 0.25f },
+                                 { TL_ACT_HARDSWISH, 0, 0 } };
+  GRand *rnd = g_rand_new_with_seed (11);
+  for (size_t t = 0; t < G_N_ELEMENTS (cfg); t++)
+    {
+      const int64_t *c = cfg[t];
+      tl_conv_params p = tl_conv_default_params ();
+      p.kernel_h = p.kernel_w = 3;
+      p.stride_h = p.stride_w = c[4];
+      p.pad_top = c[5];
+      p.pad_left = c[6];
+      p.pad_bottom = c[7];
+      p.pad_right = c[8];
+      p.groups = c[1];
+      tl_shape4 xs = { c[0], c[1], c[2], c[3] }, ws = { c[1], 1, 3, 3 }, ys;
+      g_assert_true (tl_conv2d_output_shape (&p, xs, c[1], &ys, NULL));
+      const int64_t nx = xs.n * xs.c * xs.h * xs.w, ny = ys.n * ys.c * ys.h * ys.w;
+      g_autofree float *x = g_new (float, nx);
+      g_autofree float *w = g_new (float, 9 * xs.c);
+      g_autofree float *b = g_new (float, xs.c);
+      for (int64_t i = 0; i < nx; i++)
+        x[i] = (float) g_rand_double_range (rnd, -4, 4);
+      for (int64_t i = 0; i < 9 * xs.c; i++)
+        w[i] = (float) g_rand_double_range (rnd, -1, 1);
+      for (int64_t i = 0; i < xs.c; i++)
+        b[i] = (float) g_rand_double_range (rnd, -1, 1);
+      g_autofree double *yr = g_new (double, ny);
+      naive_conv (&p, x, xs, w, b, yr, ys);
+      g_autofree float *y1 = g_new (float, ny);
+      g_autofree float *y2 = g_new (float, ny);
+      g_autofree double *ya = g_new (double, ny);
+      for (size_t a = 0; a < G_N_ELEMENTS (acts); a++)
+        {
+          for (int64_t i = 0; i < ny; i++)
+            ya[i] = act_ref (acts[a], yr[i]);
+          tl_kernels_set_threads (1);
+          g_assert_true (tl_conv2d_forward (&p, x, xs, w, ws, b, acts[a], y1, ys, NULL, 0,
+                                            NULL));
+          tl_kernels_set_threads (2);
+          g_assert_true (tl_conv2d_forward (&p, x, xs, w, ws, b, acts[a], y2, ys, NULL, 0,
+                                            NULL));
+          tl_kernels_set_threads (1);
+          g_autofree char *what = g_strdup_printf ("depthwise 3x3 case %zu, act %zu", t, a);
+          assert_rel_d (what, y1, ya, ny);
+          for (int64_t i = 0; i < ny; i++)
+            if (!(fabs (y1[i] - ya[i]) <= 1e-5 * (1 + fabs (ya[i]))))
+              g_error ("%s: element %" G_GINT64_FORMAT " is %.9g, want %.9g", what, i,
+                       (double) y1[i], ya[i]);
+          g_assert_cmpmem (y1, sizeof (float) * ny, y2, sizeof (float) * ny);
+        }
+    }
+  g_rand_free (rnd);
+}
+
+/* Kernels run from several threads at once (two nets in two GEGL workers):
+ * one caller gets the parked worker pool, the others start threads of their
+ * own; every caller must get the single-threaded answer, bit for bit. */
+typedef struct
+{
+  const tl_conv_params *p;
+  const float *x, *w, *b;
+  tl_shape4 xs, ws, ys;
+  float *y;
+} dw_job;
+
+static gpointer
+dw_job_run (gpointer data)
+{
+  dw_job *j = data;
+  const tl_activation act = { TL_ACT_CLIP, 0, 6 };
+  for (int r = 0; r < 20; r++)
+    g_assert_true (tl_conv2d_forward (j->p, j->x, j->xs, j->w, j->ws, j->b, act, j->y, j->ys,
+                                      NULL, 0, NULL));
+  return NULL;
+}
+
+static void
+test_parallel_callers (void)
+{
+  tl_conv_params p = tl_conv_default_params ();
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  p.groups = 24;
+  tl_shape4 xs = { 1, 24, 30, 30 }, ws = { 24, 1, 3, 3 }, ys;
+  g_assert_true (tl_conv2d_output_shape (&p, xs, 24, &ys, NULL));
+  const int64_t nx = 24 * 30 * 30, ny = ys.c * ys.h * ys.w;
+  g_autofree float *x = g_new (float, nx);
+  g_autofree float *w = g_new (float, 9 * 24);
+  g_autofree float *b = g_new (float, 24);
+  for (int64_t i = 0; i < nx; i++)
+    x[i] = (float) ((i * 7919) % 101) * 0.1f - 5.0f;
+  for (int64_t i = 0; i < 9 * 24; i++)
+    w[i] = (float) (i % 11) * 0.1f - 0.5f;
+  for (int64_t i = 0; i < 24; i++)
+    b[i] = (float) i * 0.05f;
+  g_autofree float *want = g_new (float, ny);
+  dw_job one = { &p, x, w, b, xs, ws, ys, want };
+  tl_kernels_set_threads (1);
+  dw_job_run (&one);
+  tl_kernels_set_threads (2);
+  enum { CALLERS = 4 };
+  dw_job jobs[CALLERS];
+  GThread *t[CALLERS];
+  for (int i = 0; i < CALLERS; i++)
+    {
+      jobs[i] = one;
+      jobs[i].y = g_new (float, ny);
+      t[i] = g_thread_new ("caller", dw_job_run, &jobs[i]);
+    }
+  for (int i = 0; i < CALLERS; i++)
+    {
+      g_thread_join (t[i]);
+      g_assert_cmpmem (jobs[i].y, sizeof (float) * ny, want, sizeof (float) * ny);
+      g_free (jobs[i].y);
+    }
+  tl_kernels_set_threads (1);
 }
 
 /* ONNX auto_pad examples worked by hand from the spec's formulas. */
@@ -536,6 +702,8 @@ main (int argc, char **argv)
       g_test_add_data_func (path, c, test_conv_transpose_case);
     }
   g_test_add_func ("/kernels/conv/large-vs-direct", test_conv_large);
+  g_test_add_func ("/kernels/conv/depthwise3x3-vs-direct", test_depthwise3x3);
+  g_test_add_func ("/kernels/conv/parallel-callers", test_parallel_callers);
   g_test_add_func ("/kernels/conv/auto-pad", test_auto_pad);
   g_test_add_func ("/kernels/conv/bad-params", test_conv_bad);
   g_test_add_func ("/kernels/conv/fold-batchnorm", test_fold_batchnorm);

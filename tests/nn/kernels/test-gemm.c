@@ -59,6 +59,63 @@ test_gemm_case (gconstpointer data)
                0.25, 1e-3, 24);
 }
 
+/* M = 1 and N = 1 go through sgemv: every transpose combination, with and
+ * without a full [M, N] C (the broadcasts go through the same copy as
+ * before), against the definition in
+ * double; relative L2 <= KT_FWD_TOL. */
+static void
+test_gemm_vector (void)
+{
+  GRand *rnd = g_rand_new_with_seed (5);
+  const int64_t K = 37, L = 53; /* the other output dimension */
+  for (int mcase = 0; mcase < 2; mcase++)
+    for (int ta = 0; ta < 2; ta++)
+      for (int tb = 0; tb < 2; tb++)
+        for (int withc = 0; withc < 2; withc++)
+          {
+            const int64_t m = mcase == 0 ? 1 : L, n = mcase == 0 ? L : 1;
+            const int64_t ar = ta ? K : m, ac = ta ? m : K, br = tb ? n : K, bc = tb ? K : n;
+            tl_gemm_params p = { .alpha = 0.75f, .beta = 1.5f, .trans_a = ta, .trans_b = tb };
+            g_autofree float *a = g_new (float, ar * ac);
+            g_autofree float *b = g_new (float, br * bc);
+            g_autofree float *c = g_new (float, m * n);
+            g_autofree float *y = g_new (float, m * n);
+            g_autofree double *want = g_new (double, m * n);
+            for (int64_t i = 0; i < ar * ac; i++)
+              a[i] = (float) g_rand_double_range (rnd, -1, 1);
+            for (int64_t i = 0; i < br * bc; i++)
+              b[i] = (float) g_rand_double_range (rnd, -1, 1);
+            for (int64_t i = 0; i < m * n; i++)
+              c[i] = (float) g_rand_double_range (rnd, -1, 1);
+            /* C as [M, N] itself (2-D) */
+            const int64_t cs[2] = { m, n };
+            for (int64_t i = 0; i < m; i++)
+              for (int64_t j = 0; j < n; j++)
+                {
+                  double acc = 0;
+                  for (int64_t q = 0; q < K; q++)
+                    acc += (double) (ta ? a[q * ac + i] : a[i * ac + q])
+                           * (tb ? b[j * bc + q] : b[q * bc + j]);
+                  want[i * n + j] = p.alpha * acc + (withc ? p.beta * c[i * n + j] : 0.0);
+                }
+            GError *err = NULL;
+            g_assert_true (tl_gemm (&p, a, ar, ac, b, br, bc, withc ? c : NULL, 2, cs, y, m,
+                                    n, &err));
+            g_assert_no_error (err);
+            double num = 0, den = 0;
+            for (int64_t i = 0; i < m * n; i++)
+              {
+                num += (y[i] - want[i]) * (y[i] - want[i]);
+                den += want[i] * want[i];
+              }
+            if (!(sqrt (num / den) <= KT_FWD_TOL))
+              g_error ("gemm m=%" G_GINT64_FORMAT " n=%" G_GINT64_FORMAT
+                       " ta=%d tb=%d c=%d: relative L2 error %.3g",
+                       m, n, ta, tb, withc, sqrt (num / den));
+          }
+  g_rand_free (rnd);
+}
+
 static int
 shape_of (JsonObject *p, const char *key, int64_t *s)
 {
@@ -186,6 +243,7 @@ main (int argc, char **argv)
   JsonParser *pg, *pm;
   add_cases ("gemm", test_gemm_case, &pg);
   add_cases ("matmul", test_matmul_case, &pm);
+  g_test_add_func ("/kernels/gemm/vector-operand", test_gemm_vector);
   g_test_add_func ("/kernels/gemm/bad-params", test_bad);
   int rc = g_test_run ();
   g_object_unref (pg);

@@ -442,10 +442,14 @@ COORDS = ["half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners",
 NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
 
 
-def src_coord(mode, o, scale, n_in, n_out):
+def src_coord(mode, o, scale, n_in, n_out, from_scales=False):
     """ONNX Resize coordinate_transformation_mode, evaluated in float32 in
     the order ONNX Runtime writes the formulas (with float64 a few nearest
-    picks differ from ORT, e.g. o / 1.1f)."""
+    picks differ from ORT, e.g. o / 1.1f). align_corners with scales given:
+    the spec's length_resized = scale * n_in (scale = length_resized /
+    length_original), as in ONNX's node test
+    resize_downsample_scales_linear_align_corners; ONNX Runtime uses the
+    floored output length there (from_scales=False reproduces it)."""
     f = np.float32
     o, scale = f(o), f(scale)
     if mode == "half_pixel":
@@ -455,7 +459,8 @@ def src_coord(mode, o, scale, n_in, n_out):
     if mode == "asymmetric":
         return float(o / scale)
     if mode == "align_corners":
-        return 0.0 if n_out == 1 else float(o * f(n_in - 1) / f(n_out - 1))
+        length = scale * f(n_in) if from_scales else f(n_out)
+        return 0.0 if length <= 1 else float(o * f(n_in - 1) / (length - f(1)))
     if mode == "tf_half_pixel_for_nn":
         return float((o + f(0.5)) / scale)
     raise ValueError(mode)
@@ -479,9 +484,11 @@ def round_nearest(mode, v, scale):
     return math.ceil(v)
 
 
-def resize_ref(x, mode, coord, nearest, scales, out_hw):
+def resize_ref(x, mode, coord, nearest, scales, out_hw, ort_lengths=False):
     """ONNX Resize on H, W. Linear interpolation follows the spec's reference:
-    the two neighbours of the source coordinate in the edge-padded input."""
+    the two neighbours of the source coordinate in the edge-padded input.
+    ort_lengths: align_corners on the floored output length even when scales
+    are given, as ONNX Runtime does (only for the cross-check)."""
     x = np.asarray(x, np.float64)
     n, c, h, w = x.shape
     ho, wo = out_hw
@@ -489,12 +496,12 @@ def resize_ref(x, mode, coord, nearest, scales, out_hw):
     sw = scales[1] if scales[1] > 0 else np.float32(wo) / np.float32(w)
     y = np.zeros((n, c, ho, wo))
 
-    def taps(o, scale, n_in, n_out):
+    def taps(o, scale, n_in, n_out, from_given):
         if np.float32(scale) == 1.0 and n_in == n_out:
             # ONNX Runtime copies an axis whose scale is 1 (checked below);
             # the formula agrees except for tf_half_pixel_for_nn's shift
             return [(o, 1.0)]
-        v = src_coord(coord, o, scale, n_in, n_out)
+        v = src_coord(coord, o, scale, n_in, n_out, from_given and not ort_lengths)
         if mode == "nearest":
             return [(min(max(round_nearest(nearest, v, scale), 0), n_in - 1), 1.0)]
         v = min(max(v, 0.0), n_in - 1.0)  # edge padding, as ORT clamps
@@ -504,9 +511,9 @@ def resize_ref(x, mode, coord, nearest, scales, out_hw):
         return [(edge(i0), 1.0 - lam), (edge(i0 + 1), lam)]
 
     for i in range(ho):
-        ti = taps(i, sh, h, ho)
+        ti = taps(i, sh, h, ho, scales[0] > 0)
         for j in range(wo):
-            tj = taps(j, sw, w, wo)
+            tj = taps(j, sw, w, wo, scales[1] > 0)
             for (a, wa) in ti:
                 for (b, wb) in tj:
                     y[:, :, i, j] += wa * wb * x[:, :, a, b]
@@ -730,6 +737,11 @@ def ort_crosscheck():
         elif p["scales"][0] > 0:
             sc = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1] + p["scales"])
             node = helper.make_node("Resize", ["X", "roi", "scales"], ["Y"], **attrs)
+            if p["coord"] == "align_corners":
+                # ORT resizes align_corners over the floored length (see
+                # src_coord): check it against that variant of the reference
+                y = resize_ref(x, p["mode"], p["coord"], p["nearest"], p["scales"], p["out"],
+                               ort_lengths=True)
             emit("resize_" + c["name"], [node], [("X", x)], y, 11, [roi, sc])
         else:
             sc = helper.make_tensor("scales", TensorProto.FLOAT, [0], [])
