@@ -6,7 +6,11 @@ n = 60 000 latents of d = 16 (synthetic, clustered and warped like an
 autoencoder's latents). Prints a Markdown section for docs/benchmarks.md.
 
 Usage: bench_samplers.py PATH/TO/tensorlens [--repeats R] [--threads T] [--scaling]
---scaling adds a table of our fit + sampling times as n, d and k grow.
+                         [--plot PNG]
+--scaling adds a table of our fit + sampling times as n, d and k grow;
+--plot draws fit and fit + sampling time against n (d = 16) and against d
+(n = 60 000) on log-log axes, for both samplers, with a slope-1 guide: the
+PMF's linear growth is the claim the picture has to show.
 The C timings come from `tensorlens eval-sampling --json` (wall time of the
 fit and of the sampling, measured inside the process, so file loading is not
 counted); sklearn's from time.perf_counter around fit() and sample().
@@ -40,16 +44,17 @@ def make_latents(n, d, seed):
     return (np.tanh(Z / 3.0) * 3.0).astype(np.float32)
 
 
-def run_c(tensorlens, Z, H, count, seeds, components):
+def run_c(tensorlens, Z, H, count, seeds, components, samplers="pmf,gmm"):
     """fit/sample seconds and EM iterations per sampler from eval-sampling's JSON."""
     import numpy as np
     with tempfile.TemporaryDirectory() as tmp:
         zp, hp, jp = (os.path.join(tmp, f) for f in ("z.npy", "h.npy", "r.json"))
         np.save(zp, Z)
         np.save(hp, H)
+        gmm = ["--components", ",".join(map(str, components))] if "gmm" in samplers else []
         subprocess.run([tensorlens, "eval-sampling", "--latents", zp, "--test", hp,
-                        "--sampler", "pmf,gmm", "--components", ",".join(map(str, components)),
-                        "--count", str(count), "--seeds", str(seeds), "--no-reference",
+                        "--sampler", samplers] + gmm +
+                       ["--count", str(count), "--seeds", str(seeds), "--no-reference",
                         "--json", jp], check=True, stdout=subprocess.DEVNULL)
         return json.load(open(jp))["results"]
 
@@ -67,6 +72,7 @@ def main():
     ap.add_argument("--d", type=int, default=16)
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--scaling", action="store_true")
+    ap.add_argument("--plot", metavar="PNG")
     args = ap.parse_args()
     for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[v] = str(args.threads)
@@ -137,7 +143,53 @@ def main():
             rg = [r for r in rs if r["sampler"] == "gmm"][0]
             print("| %d | %d | %d | %s | %s [%d] |"
                   % (n_, d_, k_, ms(total(rp)), ms(total(rg)), rg["em_iterations"]))
+    if args.plot:
+        plot_growth(args.tensorlens, args.count, args.plot)
+        print("\n![fit and sampling time against n and d](%s)" % os.path.basename(args.plot))
     return 0
+
+
+def plot_growth(tensorlens, count, png):
+    """Times against n (d = 16) and d (n = 60 000), k = 10 for the GMM. The
+    PMF is run with 5 seeds (its fit takes milliseconds, so one run is mostly
+    timer noise); the GMM once per point, and not at d = 64 where one fit
+    takes minutes. CPU seconds, as in the tables."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ns = [7500, 15000, 30000, 60000, 120000, 240000]
+    ds = [4, 8, 16, 32, 64]
+
+    def point(n_, d_, samplers):
+        both = make_latents(n_ + 2000, d_, 1)
+        out = {}
+        for smp, seeds in samplers:
+            rs = run_c(tensorlens, both[:n_], both[n_:], count, seeds, [10], smp)
+            r = [x for x in rs if x["sampler"] == smp][0]
+            out[smp] = (r["fit_cpu_seconds"] * 1e3,
+                        (r["fit_cpu_seconds"] + r["sample_cpu_seconds"]) * 1e3)
+        return out
+
+    by_n = [point(n_, 16, [("pmf", 5)] + ([("gmm", 1)] if n_ <= 120000 else [])) for n_ in ns]
+    by_d = [point(60000, d_, [("pmf", 5)] + ([("gmm", 1)] if d_ <= 32 else [])) for d_ in ds]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, xs, pts, label in ((axes[0], ns, by_n, "n (latents in the bank), d = 16"),
+                               (axes[1], ds, by_d, "d (latent dimension), n = 60 000")):
+        for smp, colour in (("pmf", "tab:blue"), ("gmm", "tab:red")):
+            xv = [x for x, p in zip(xs, pts) if smp in p]
+            ax.loglog(xv, [p[smp][0] for p in pts if smp in p], "o-", color=colour,
+                      label="%s fit" % smp.upper())
+            ax.loglog(xv, [p[smp][1] for p in pts if smp in p], "s--", color=colour,
+                      alpha=0.6, label="%s fit + %d samples" % (smp.upper(), count))
+        f0 = pts[0]["pmf"][0]
+        ax.loglog(xs, [f0 * x / xs[0] for x in xs], ":", color="grey", label="slope 1 (linear)")
+        ax.set_xlabel(label)
+        ax.set_ylabel("CPU ms")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Latent sampling cost: the PMF fit grows linearly in n and d", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png, dpi=90)
 
 
 if __name__ == "__main__":
