@@ -17,7 +17,8 @@ failed = False
 def ok(cond, desc):
     global n, failed
     n += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, desc))
+    # One line per result: a quoted multi-line error message would not be TAP.
+    print("%s %d - %s" % ("ok" if cond else "not ok", n, " ".join(str(desc).split())))
     failed |= not cond
 
 
