@@ -31,6 +31,20 @@ gram (const double *Y, int64_t m, int64_t n, bool trans, bool want_left, double 
                  (int) n, (int) m, 1.0, Y, ld, 0.0, G, (int) n);
 }
 
+/* The Gram matrix's eigenvalues are the squared singular values: take the
+ * roots in place, zero those below the numerical rank (rounding can leave
+ * tiny positive eigenvalues of a rank-deficient matrix), return the rank. */
+static int
+singular_values (double *s, int k)
+{
+  for (int j = 0; j < k; j++)
+    s[j] = s[j] > 0.0 ? sqrt (s[j]) : 0.0;
+  int r = tl_linalg_numerical_rank (s, k);
+  for (int j = r; j < k; j++)
+    s[j] = 0.0;
+  return r;
+}
+
 gboolean
 tl_linalg_svd_leading (const double *Y, int64_t m, int64_t n, bool trans, int k,
                        double *s, double *U, double *V, int *rank, GError **error)
@@ -57,12 +71,7 @@ tl_linalg_svd_leading (const double *Y, int64_t m, int64_t n, bool trans, int k,
   if (!(k == 1 && tl_linalg_symeig_top1_krylov ((int) g, G, s, Z))
       && !tl_linalg_symeig_top ((int) g, G, k, s, Z, error))
     return FALSE;
-  for (int j = 0; j < k; j++)
-    s[j] = s[j] > 0.0 ? sqrt (s[j]) : 0.0;
-  int r = tl_linalg_numerical_rank (s, k);
-  for (int j = r; j < k; j++)
-    s[j] = 0.0;
-  *rank = r;
+  int r = *rank = singular_values (s, k);
 
   double *near = left_small ? U : V;   /* the side the Gram gave directly */
   double *far = left_small ? V : U;
@@ -116,12 +125,7 @@ tl_linalg_svd_leading_rows (const double *Y, int64_t m, int64_t n, int k, double
   if (!(k == 1 && tl_linalg_symeig_top1_krylov ((int) g, G, s, Z))
       && !tl_linalg_symeig_top_rows ((int) g, G, k, s, Z, error))
     return FALSE;
-  for (int j = 0; j < k; j++)
-    s[j] = s[j] > 0.0 ? sqrt (s[j]) : 0.0;
-  int r = tl_linalg_numerical_rank (s, k);
-  for (int j = r; j < k; j++)
-    s[j] = 0.0;
-  *rank = r;
+  int r = *rank = singular_values (s, k);
   if (!right_small && r > 0)
     {
       cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, r, (int) n, (int) m, 1.0, Ur,
