@@ -142,6 +142,15 @@ def fmt(x):
     return f"{x:.1f}" if x >= 10 else f"{x:.2f}"
 
 
+def machine_state(load0, load1):
+    """How to read the absolute times: a 1-minute load average above ~2 on
+    the 2 cores means other jobs were running alongside."""
+    busy = max(float(load0.split()[0]), float(load1.split()[0]))
+    if busy < 2.0:
+        return "on 2 otherwise idle cores"
+    return ("on 2 cores shared with other jobs: absolute times are inflated and noisy")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build")
@@ -184,8 +193,8 @@ def main():
          f"`{cmd}` on {started:%Y-%m-%d %H:%M} UTC (BUILD = `buildtype=debugoptimized`), "
          f"OPENBLAS_CORETYPE={core} (OpenBLAS uses its {openblas_core()} kernels), ONNX Runtime = onnxruntime-node 1.30.0 (CPU provider, "
          f"`intraOpNumThreads` = T, `interOpNumThreads` = 1). Load average (1/5/15 min) "
-         f"**{load0}** before and **{load1}** after, on 2 cores shared with other engineers' "
-         f"builds and tests: absolute times are inflated and noisy, so read the ratios, each taken "
+         f"**{load0}** before and **{load1}** after, {machine_state(load0, load1)}; "
+         f"the ratios are what count, each taken "
          f"between the two runtimes measured back to back in the same round.", "",
          f"Models: torchvision, random init (seed 0), exported to ONNX opset 13 with a static "
          f"1×3×224×224 input; both runtimes get uniform [0, 1) random inputs of that shape "
