@@ -176,9 +176,11 @@ def main():
              'unfolding as pytorch-grad-cam (EigenCAM, Multivec; float32, as it gets the activations)',
              'and HOOI with thin SVDs of the unfoldings as TensorLy (TSM, MTSM; double, same stop rule',
              'and sweep count as tensorlens). Made by `tests/saliency/bench/bench_saliency.py BUILD',
-             '--repeat %d --write` on %s, load average %s at the start: other jobs shared the 2 cores, so' % (
-                 a.repeat, time.strftime('%Y-%m-%d'), ' '.join('%.1f' % x for x in os.getloadavg())),
-             'wall times are pessimistic; CPU time (of the one computing thread) is the steadier',
+             '--repeat %d --write` on %s, load average %s at the start (%s);' % (
+                 a.repeat, time.strftime('%Y-%m-%d'), ' '.join('%.1f' % x for x in os.getloadavg()),
+                 'idle cores' if os.getloadavg()[0] < 2.0
+                 else 'other jobs shared the 2 cores, so wall times are pessimistic'),
+             'CPU time (of the one computing thread) is the steadier',
              'figure and the speed-up is computed from it. Targets: CPU time ≤ 1 ms at 2048×7×7',
              'and ≤ 5 ms at 480×16×16, and ≥ %d× the NumPy-style CPU time.' % TARGET_SPEEDUP, '',
              '| features | method | tensorlens wall / CPU (ms) | NumPy-style wall / CPU (ms) '
