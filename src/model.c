@@ -412,6 +412,13 @@ tl_model_preprocess (const tl_model *model)
   return &model->pre;
 }
 
+void
+tl_model_set_letterbox (tl_model *model, bool letterbox)
+{
+  g_return_if_fail (model != NULL);
+  model->pre.letterbox = letterbox;
+}
+
 const char *
 tl_model_default_layer (const tl_model *model)
 {

@@ -65,6 +65,11 @@ const tl_card *tl_model_card (const tl_model *model);
 tl_task     tl_model_task (const tl_model *model);
 /* How an image becomes this model's input tensor. */
 const tl_preprocess_params *tl_model_preprocess (const tl_model *model);
+/* Letterbox (true) or stretch (false, the default) images into the model
+ * input (methods.md step 4's (param)). Call it on a fresh model from
+ * tl_model_load before explaining: on a shared one from tl_model_get it
+ * would change every user's geometry. */
+void        tl_model_set_letterbox (tl_model *model, bool letterbox);
 /* The card's target layer, else the engine's default; NULL for autoencoders. */
 const char *tl_model_default_layer (const tl_model *model);
 /* The analysed network (NULL + error for autoencoders). Owned by the model. */

@@ -351,6 +351,7 @@ tl_cmd_eval (int argc, char **argv)
 {
   g_autofree char *data = NULL, *methods_s = NULL, *metrics_s = NULL, *prefix = NULL;
   g_autofree char *save_maps = NULL;
+  gboolean letterbox = FALSE;
   int limit = 0, steps = tl_faith_default_params ().steps, batch = 16, threads = 0;
   GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data,
@@ -371,6 +372,8 @@ tl_cmd_eval (int argc, char **argv)
     { "save-maps", 0, 0, G_OPTION_ARG_FILENAME, &save_maps,
       "Also write each map at the model's input size as DIR/IMAGEINDEX-METHOD.npy", "DIR" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads for the network", "T" },
+    { "letterbox", 0, 0, G_OPTION_ARG_NONE, &letterbox,
+      "Letterbox each image into the model input instead of stretching it", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL --data PATH --output-prefix P");
@@ -429,7 +432,11 @@ tl_cmd_eval (int argc, char **argv)
       return tl_cli_fail (error);
     }
 
-  g_autoptr (tl_model) model = tl_model_get (argv[1], &error);
+  /* letterboxing changes the model's geometry, so it gets its own copy */
+  g_autoptr (tl_model) model = letterbox ? tl_model_load (argv[1], &error)
+                                         : tl_model_get (argv[1], &error);
+  if (model && letterbox)
+    tl_model_set_letterbox (model, true);
   const char *tensor = model ? tl_model_score_tensor (model, &error) : NULL;
   if (!tensor)
     return tl_cli_fail (error);

@@ -28,7 +28,7 @@ typedef struct {
   char    *overlay, *colormap, *reference, *mode;
   int      components, sweeps, target, channels, batch, threads, bits;
   double   opacity, rho;
-  gboolean print_params;
+  gboolean print_params, letterbox;
 } opts;
 /* "R1,R2,R3", each ≥ 1. */
 static gboolean
@@ -286,9 +286,13 @@ run_image (const opts *o, const char *model_name, const char *image_path, gboole
       return 2;
     }
 
-  g_autoptr (tl_model) model = tl_model_get (model_name, &error);
+  /* letterboxing changes the model's geometry, so it gets its own copy */
+  g_autoptr (tl_model) model = o->letterbox ? tl_model_load (model_name, &error)
+                                            : tl_model_get (model_name, &error);
   if (!model)
     return tl_cli_fail (error);
+  if (o->letterbox)
+    tl_model_set_letterbox (model, true);
   g_autoptr (tl_image) img = tl_image_load (image_path, &error);
   if (!img)
     return tl_cli_fail (error);
@@ -357,8 +361,9 @@ run_image (const opts *o, const char *model_name, const char *image_path, gboole
     }
   if (o->print_params)
     {
-      printf ("model: %s\nimage: %s (%dx%d)\nlayer: %s\n", tl_model_name (model), image_path,
-              img->width, img->height, ex->layer);
+      printf ("model: %s\nimage: %s (%dx%d)\nresize: %s\nlayer: %s\n", tl_model_name (model),
+              image_path, img->width, img->height, o->letterbox ? "letterbox" : "stretch",
+              ex->layer);
       if (labelled)
         {
           printf ("method: %s\n", tl_labelled_method_name (lmethod));
@@ -420,6 +425,9 @@ tl_cmd_saliency (int argc, char **argv)
     { "reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference,
       "Embeddings: explain the similarity to this image's embedding (Grad-CAM needs it)",
       "IMAGE" },
+    { "letterbox", 0, 0, G_OPTION_ARG_NONE, &o.letterbox,
+      "Letterbox IMAGE into the model input (aspect kept, borders filled) instead of "
+      "stretching it; the map still comes back at IMAGE's size", NULL },
     { "print-params", 0, 0, G_OPTION_ARG_NONE, &o.print_params,
       "Print the parameters actually used (layer, target, clamped ranks, sweeps run, ...)",
       NULL },
@@ -500,10 +508,10 @@ tl_cmd_saliency (int argc, char **argv)
           rc = 1;
           goto out;
         }
-      if (o.overlay || o.mode || o.layer || o.reference)
+      if (o.overlay || o.mode || o.layer || o.reference || o.letterbox)
         {
-          fprintf (stderr, "tensorlens saliency: --overlay, --mode, --layer and --reference need "
-                   "MODEL IMAGE, not --features\n");
+          fprintf (stderr, "tensorlens saliency: --overlay, --mode, --layer, --reference and "
+                   "--letterbox need MODEL IMAGE, not --features\n");
           goto out;
         }
       rc = run_features (&o, &p);

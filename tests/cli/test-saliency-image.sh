@@ -86,6 +86,44 @@ else
   for i in 1 2 3 4; do skip "numpy not installed"; done
 fi
 
+# -- --letterbox: a 32x16 photo fits the 32x32 input at scale 1, rows 8..23, border
+# 0 (so no resize is involved); by hand: that input, the tapped layer, --features,
+# then the feature rows of the content (2..5 of 8) upsampled to 32x16
+if have_numpy; then
+  $py -c "
+import numpy as np; from PIL import Image
+p = np.asarray(Image.open('$data/photo.png').convert('RGB'))[8:24]
+Image.fromarray(p).save('$tmp/flat.png')
+x = np.zeros((32, 32, 3), np.float32); x[8:24] = p / np.float32(255)
+m = np.array([0.485, 0.456, 0.406], np.float32); s = np.array([0.229, 0.224, 0.225], np.float32)
+np.save('$tmp/lx.npy', ((x - m) / s).transpose(2, 0, 1)[None].astype(np.float32))
+" >"$tmp/log" 2>&1 || { nok "make the letterboxed input"; sed 's/^/# /' "$tmp/log"; }
+  if "$tl" run "$data/tinycls.onnx" --input "$tmp/lx.npy" --tap "$layer=$tmp/lf.npy" >"$tmp/log" 2>&1 \
+     && "$tl" saliency --features "$tmp/lf.npy" --method tsm -o "$tmp/lfmap.npy" >>"$tmp/log" 2>&1 \
+     && "$tl" saliency "$data/tinycls.json" "$tmp/flat.png" --method tsm --letterbox -o "$tmp/lmap.npy" >>"$tmp/log" 2>&1 \
+     && "$tl" saliency "$data/tinycls.json" "$tmp/flat.png" --method tsm -o "$tmp/smap.npy" >>"$tmp/log" 2>&1 \
+     && $py -c "
+import numpy as np
+f = np.load('$tmp/lfmap.npy').astype(np.float64); im = np.load('$tmp/lmap.npy'); st = np.load('$tmp/smap.npy')
+def up(a, n, a0, w):   # half-pixel bilinear of the window [a0, a0 + w) along axis 0, clamped
+    src = np.clip(a0 + (np.arange(n) + 0.5) * w / n - 0.5, 0, a.shape[0] - 1)
+    i0 = np.floor(src).astype(int); i1 = np.minimum(i0 + 1, a.shape[0] - 1); t = (src - i0)[:, None]
+    return a[i0] * (1 - t) + a[i1] * t
+ref = up(up(f, 16, 2, 4).T, 32, 0, 8).T
+assert im.shape == st.shape == (16, 32), (im.shape, st.shape)
+d = np.abs(ref - im).max(); assert d <= 1e-5, d
+assert np.abs(st - im).max() > 0.05, 'letterboxed map equals the stretched one'
+" >>"$tmp/log" 2>&1; then ok "--letterbox: map at the image's size, unlike the stretched one, equal to letterboxing by hand"
+  else nok "--letterbox: map at the image's size, unlike the stretched one, equal to letterboxing by hand"; sed 's/^/# /' "$tmp/log"; fi
+  check "--letterbox with Grad-CAM: the image's size, unlike the stretched map" sh -c "'$tl' saliency '$data/tinycls.json' '$tmp/flat.png' --method gradcam --letterbox -o '$tmp/lg.npy' && '$tl' saliency '$data/tinycls.json' '$tmp/flat.png' --method gradcam -o '$tmp/sg.npy' && $py -c \"
+import numpy as np; a = np.load('$tmp/lg.npy'); b = np.load('$tmp/sg.npy')
+assert a.shape == b.shape == (16, 32) and np.abs(a - b).max() > 0.05
+\""
+  check "--print-params names the resize" sh -c "'$tl' saliency '$data/tinycls.json' '$tmp/flat.png' --letterbox --print-params -o '$tmp/p.npy' | grep -q '^resize: letterbox$' && '$tl' saliency '$data/tinycls.json' '$tmp/flat.png' --print-params -o '$tmp/p.npy' | grep -q '^resize: stretch$'"
+else
+  for i in 1 2 3; do skip "numpy not installed"; done
+fi
+
 # -- outputs: PNG map, overlay, progress only on a terminal
 check "PNG map and overlay, no progress line when stderr is not a terminal" sh -c "'$tl' saliency '$data/tinycls.json' '$data/wide.png' --method tsm -o '$tmp/m.png' --overlay '$tmp/o.png' --colormap turbo --opacity 0.7 2>'$tmp/err' && [ -s '$tmp/m.png' ] && [ -s '$tmp/o.png' ] && [ ! -s '$tmp/err' ]"
 if have_numpy; then
@@ -136,6 +174,7 @@ expect_fail "bad colormap" 1 "jett" "$data/tinycls.json" "$data/photo.png" -o "$
 expect_fail "bad opacity" 1 "opacity" "$data/tinycls.json" "$data/photo.png" -o "$tmp/x.npy" --overlay "$tmp/o.png" --opacity 2
 expect_fail "autoencoder" 1 "autoencoder" "${TL_TEST_DATA:-tests/data}/generate/tiny-ae.json" "$data/photo.png" -o "$tmp/x.npy"
 expect_fail "missing IMAGE" 2 "give MODEL IMAGE or --features" "$data/tinycls.json" -o "$tmp/x.npy"
+expect_fail "--letterbox with --features" 2 "--letterbox need MODEL IMAGE, not --features" --features "$data/ref-tinycls-gradcam.npy" --letterbox -o "$tmp/x.npy"
 expect_fail "missing --output" 2 "--output is required" "$data/tinycls.json" "$data/photo.png"
 echo "1..$n"
 exit $fail
