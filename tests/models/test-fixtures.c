@@ -6,6 +6,7 @@
 #include "card.h"
 #include "npy.h"
 #include "tl-test.h"
+#include "card-test.h"
 
 #include <math.h>
 #include <string.h>
@@ -21,18 +22,6 @@ fixture (const char *model, const char *file)
   for (int64_t i = 0; i < tl_tensor_numel (t); i++)
     g_assert_true (isfinite (t->data[i]));
   return t;
-}
-
-static tl_card *
-card (const char *name)
-{
-  const char *root = g_getenv ("TL_SOURCE_ROOT");
-  g_autofree char *f = g_strconcat (name, ".json", NULL);
-  g_autofree char *p = g_build_filename (root ? root : ".", "models", f, NULL);
-  GError *e = NULL;
-  tl_card *k = tl_card_load (p, &e);
-  g_assert_no_error (e);
-  return k;
 }
 
 static void
@@ -76,7 +65,7 @@ argmax (const float *x, int n)
 static void
 test_emotion (void)
 {
-  g_autoptr (tl_card) k = card ("emotion");
+  g_autoptr (tl_card) k = tl_test_card ("emotion");
   g_autoptr (tl_tensor) x = fixture ("emotion", "input.npy");
   g_autoptr (tl_tensor) lg = fixture ("emotion", "logits.npy");
   g_autoptr (tl_tensor) pr = fixture ("emotion", "probabilities.npy");
@@ -99,7 +88,7 @@ test_emotion (void)
 static void
 test_faceres (void)
 {
-  g_autoptr (tl_card) k = card ("faceres");
+  g_autoptr (tl_card) k = tl_test_card ("faceres");
   g_autoptr (tl_tensor) x = fixture ("faceres", "input.npy");
   g_autoptr (tl_tensor) emb = fixture ("faceres", "embedding.npy");
   g_autoptr (tl_tensor) t = fixture ("faceres", "target.npy");
@@ -115,7 +104,7 @@ test_faceres (void)
 static void
 test_centernet (void)
 {
-  g_autoptr (tl_card) k = card ("centernet");
+  g_autoptr (tl_card) k = tl_test_card ("centernet");
   g_autoptr (tl_tensor) t = fixture ("centernet", "target.npy");
   g_autoptr (tl_tensor) sum = fixture ("centernet", "keypoints_sum.npy");
   g_autoptr (tl_tensor) mx = fixture ("centernet", "keypoints_max.npy");
@@ -148,7 +137,7 @@ test_fmnist_classifier (void)
       g_test_skip ("no fmnist-classifier fixtures");
       return;
     }
-  g_autoptr (tl_card) k = card ("fmnist-classifier");
+  g_autoptr (tl_card) k = tl_test_card ("fmnist-classifier");
   g_autoptr (tl_tensor) x = fixture ("fmnist-classifier", "input.npy");
   g_autoptr (tl_tensor) t = fixture ("fmnist-classifier", "target.npy");
   g_autoptr (tl_tensor) f = fixture ("fmnist-classifier", "features.npy");
@@ -170,7 +159,7 @@ test_autoencoders (void)
       g_autofree char *p = tl_test_data (rel);
       if (!g_file_test (p, G_FILE_TEST_EXISTS))
         continue;
-      g_autoptr (tl_card) k = card (names[i]);
+      g_autoptr (tl_card) k = tl_test_card (names[i]);
       g_autoptr (tl_tensor) x = fixture (names[i], "input.npy");
       g_autoptr (tl_tensor) z = fixture (names[i], "latent.npy");
       g_autoptr (tl_tensor) zi = fixture (names[i], "decoder_input.npy");

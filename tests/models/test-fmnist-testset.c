@@ -14,6 +14,7 @@
 #include "idx.h"
 #include "tl-net.h"
 #include "tl-test.h"
+#include "card-test.h"
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -22,18 +23,6 @@
 
 #define FMNIST_DIR "/usr/share/datasets/fashion-mnist"  /* Debian's, unless TL_FMNIST_DIR */
 #define BATCH      500
-
-static tl_card *
-card (const char *name)
-{
-  const char *root = g_getenv ("TL_SOURCE_ROOT");
-  g_autofree char *f = g_strconcat (name, ".json", NULL);
-  g_autofree char *p = g_build_filename (root ? root : ".", "models", f, NULL);
-  GError *e = NULL;
-  tl_card *k = tl_card_load (p, &e);
-  g_assert_no_error (e);
-  return k;
-}
 
 /* metrics.<key> of a card (tl_card does not keep metrics: they are facts
  * about the model, not instructions for running it). */
@@ -134,7 +123,7 @@ test_classifier_accuracy (void)
   g_autofree char *labels_path = dataset_file ("t10k-labels-idx1-ubyte.gz");
   if (!images || !labels_path)
     return;
-  g_autoptr (tl_card) k = card ("fmnist-classifier");
+  g_autoptr (tl_card) k = tl_test_card ("fmnist-classifier");
   double stated = card_metric (k, "test_accuracy");
   int n_labels;
   g_autofree guint8 *labels = read_labels (labels_path, &n_labels);
@@ -188,7 +177,7 @@ test_autoencoder_mse (void)
   g_autofree char *images = dataset_file ("t10k-images-idx3-ubyte.gz");
   if (!images)
     return;
-  g_autoptr (tl_card) k = card ("fmnist-ae");
+  g_autoptr (tl_card) k = tl_test_card ("fmnist-ae");
   double stated32 = card_metric (k, "test_reconstruction_mse");
   double stated28 = card_metric (k, "test_reconstruction_mse_28x28");
   GError *e = NULL;

@@ -12,23 +12,12 @@
 #include "npy.h"
 #include "tl-net.h"
 #include "tl-test.h"
+#include "card-test.h"
 
 #include <math.h>
 #include <string.h>
 
 #define REL_L2_TOL 1e-4
-
-static tl_card *
-card (const char *name)
-{
-  const char *root = g_getenv ("TL_SOURCE_ROOT");
-  g_autofree char *f = g_strconcat (name, ".json", NULL);
-  g_autofree char *p = g_build_filename (root ? root : ".", "models", f, NULL);
-  GError *e = NULL;
-  tl_card *k = tl_card_load (p, &e);
-  g_assert_no_error (e);
-  return k;
-}
 
 static tl_tensor *
 fixture (const char *model, const char *file)
@@ -111,7 +100,7 @@ typedef struct {
 static void
 check_model (const char *name, const check *checks, int n_checks)
 {
-  g_autoptr (tl_card) k = card (name);
+  g_autoptr (tl_card) k = tl_test_card (name);
   tl_net *net = load_net (k->model);
   g_assert_nonnull (tl_net_find_tensor (net, k->target_layer));
   g_autoptr (tl_tensor) x = fixture (name, "input.npy");
@@ -163,7 +152,7 @@ test_fmnist_classifier (void)
 static void
 test_centernet (void)
 {
-  g_autoptr (tl_card) k = card ("centernet");
+  g_autoptr (tl_card) k = tl_test_card ("centernet");
   const char *root = g_getenv ("TL_SOURCE_ROOT");
   g_autofree char *png = g_build_filename (root ? root : ".", "models", "photos",
                                            "camera.png", NULL);
@@ -232,7 +221,7 @@ test_centernet (void)
 static void
 check_autoencoder (const char *name)
 {
-  g_autoptr (tl_card) k = card (name);
+  g_autoptr (tl_card) k = tl_test_card (name);
   g_assert_cmpint (k->task, ==, TL_TASK_AUTOENCODER);
 
   tl_net *enc = load_net (k->encoder);
