@@ -14,10 +14,61 @@ cmp_double (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+static int
+cmp_node_time (const void *a, const void *b)
+{
+  double x = ((const tl_net_node_time *) a)->usec, y = ((const tl_net_node_time *) b)->usec;
+  return x > y ? -1 : x < y;
+}
+
+/* Op types by total time, then the slowest nodes: the per-node times are
+ * wall times around each node, so they add up to slightly less than a run. */
+static void
+print_profile (const tl_net *net, int top)
+{
+  const int n_nodes = tl_net_n_nodes (net);
+  tl_net_node_time *t = g_new0 (tl_net_node_time, MAX (n_nodes, 1));
+  const int n = tl_net_profile (net, t, n_nodes);
+  double total = 0;
+  for (int i = 0; i < n; i++)
+    total += t[i].usec;
+  g_autoptr (GHashTable) by_op = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  for (int i = 0; i < n; i++)
+    {
+      double *acc = g_hash_table_lookup (by_op, t[i].op);
+      if (!acc)
+        g_hash_table_insert (by_op, (gpointer) t[i].op, acc = g_new0 (double, 2));
+      acc[0] += t[i].usec;
+      acc[1] += 1;
+    }
+  tl_net_node_time *ops = g_new0 (tl_net_node_time, MAX (g_hash_table_size (by_op), 1));
+  int n_ops = 0;
+  GHashTableIter it;
+  gpointer key, val;
+  g_hash_table_iter_init (&it, by_op);
+  while (g_hash_table_iter_next (&it, &key, &val))
+    ops[n_ops++] = (tl_net_node_time) { .op = key, .usec = ((double *) val)[0],
+                                        .node = NULL, .output = NULL };
+  qsort (ops, n_ops, sizeof *ops, cmp_node_time);
+  printf ("\n%-22s %6s %10s %6s\n", "op type", "nodes", "ms/run", "%");
+  for (int i = 0; i < n_ops; i++)
+    printf ("%-22s %6.0f %10.3f %6.1f\n", ops[i].op,
+            ((double *) g_hash_table_lookup (by_op, ops[i].op))[1], ops[i].usec / 1000.0,
+            total > 0 ? 100.0 * ops[i].usec / total : 0.0);
+  printf ("%-22s %6d %10.3f\n", "(sum over nodes)", n, total / 1000.0);
+  qsort (t, n, sizeof *t, cmp_node_time);
+  printf ("\n%10s %6s  %-22s %s\n", "ms/run", "%", "op", "slowest nodes, by output tensor");
+  for (int i = 0; i < MIN (top, n); i++)
+    printf ("%10.3f %6.1f  %-22s %s\n", t[i].usec / 1000.0,
+            total > 0 ? 100.0 * t[i].usec / total : 0.0, t[i].op, t[i].output);
+  g_free (ops);
+  g_free (t);
+}
+
 int
 tl_cmd_bench (int argc, char **argv)
 {
-  int runs = 20, warmup = 2, threads = 0;
+  int runs = 20, warmup = 2, threads = 0, top = 0;
   g_auto (GStrv) shapes = NULL;
   GOptionEntry entries[] = {
     { "shape", 's', 0, G_OPTION_ARG_STRING_ARRAY, &shapes,
@@ -26,6 +77,8 @@ tl_cmd_bench (int argc, char **argv)
     { "warmup", 'w', 0, G_OPTION_ARG_INT, &warmup, "Untimed runs first (default 2)", "W" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads,
       "Threads (default: $TENSORLENS_THREADS or the number of CPUs)", "T" },
+    { "profile", 'p', 0, G_OPTION_ARG_INT, &top,
+      "Also print time per op type and the N slowest nodes (mean per run)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL.onnx");
@@ -33,7 +86,7 @@ tl_cmd_bench (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!tl_cli_parse (ctx, &argc, &argv))
     return 2;
-  if (argc != 2 || runs < 1 || runs > 100000 || warmup < 0 || threads < 0)
+  if (argc != 2 || runs < 1 || runs > 100000 || warmup < 0 || threads < 0 || top < 0)
     {
       fprintf (stderr, "tensorlens bench: need MODEL, --runs >= 1, --warmup >= 0 (see --help)\n");
       return 2;
@@ -62,6 +115,8 @@ tl_cmd_bench (int argc, char **argv)
   int rc = 0;
   for (int i = 0; i < warmup + runs && rc == 0; i++)
     {
+      if (top > 0 && i == warmup)
+        tl_net_set_profile (net, TRUE); /* timed runs only */
       gint64 t0 = g_get_monotonic_time ();
       tl_net_result *r = tl_net_run (net, (const tl_tensor *const *) in, ni, NULL, 0, 0, &error);
       gint64 t1 = g_get_monotonic_time ();
@@ -82,6 +137,8 @@ tl_cmd_bench (int argc, char **argv)
               median, ms[0], sum / runs, ms[runs - 1], runs, nthreads);
       printf ("model: %s, %d nodes, peak activation memory %.1f MiB\n", argv[1],
               tl_net_n_nodes (net), (double) tl_net_peak_memory (net, NULL, 0) / 1048576.0);
+      if (top > 0)
+        print_profile (net, top);
     }
   for (int i = 0; i < ni; i++)
     tl_tensor_free (in[i]);

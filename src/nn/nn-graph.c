@@ -731,6 +731,7 @@ tl_net_destroy (tl_net *net)
   g_free (net->outputs);
   g_free (net->infos);
   g_free (net->default_layer);
+  g_free (net->prof_usec);
   if (net->pool)
     g_ptr_array_unref (net->pool);
   g_free (net->name);

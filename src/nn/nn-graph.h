@@ -83,6 +83,8 @@ struct tl_net {
   char      *default_layer;
   GPtrArray *pool;       /* free activation buffers kept between runs */
   size_t     pool_bytes; /* bytes of every activation buffer the net allocated */
+  gint64    *prof_usec;  /* per node: wall time summed over runs, NULL = off */
+  int        prof_runs;
 };
 
 /* How an op takes part in the runtime. */

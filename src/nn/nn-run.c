@@ -365,11 +365,14 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
       if (!(node->op->alias && out_stack[0] == NULL))
         {
           tl_op_ctx ctx = { net, node, in_stack, out_stack, scratch };
+          const gint64 t0 = net->prof_usec ? g_get_monotonic_time () : 0;
           if (!node->op->forward (&ctx, error))
             {
               ok = FALSE;
               break;
             }
+          if (net->prof_usec)
+            net->prof_usec[net->order[s]] += g_get_monotonic_time () - t0;
         }
       /* release inputs read for the last time, and outputs nobody reads */
       for (int k = 0; k < node->n_in; k++)
@@ -392,6 +395,8 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
         }
     }
   g_free (scratch);
+  if (ok && net->prof_usec)
+    net->prof_runs++;
 
   if (ok)
     {
@@ -507,4 +512,37 @@ tl_net *
 tl_net_result_net (const tl_net_result *r)
 {
   return r->net;
+}
+
+/* ------------------------------------------------------------ profile */
+
+void
+tl_net_set_profile (tl_net *net, gboolean on)
+{
+  g_return_if_fail (net != NULL);
+  g_clear_pointer (&net->prof_usec, g_free);
+  net->prof_runs = 0;
+  if (on)
+    net->prof_usec = g_new0 (gint64, MAX (net->n_nodes, 1));
+}
+
+int
+tl_net_profile (const tl_net *net, tl_net_node_time *out, int max)
+{
+  g_return_val_if_fail (net != NULL, 0);
+  if (!net->prof_usec)
+    return 0;
+  int n = 0;
+  for (int s = 0; s < net->n_order && n < max; s++)
+    {
+      const tl_node *node = &net->nodes[net->order[s]];
+      const tl_value *v = node->n_out > 0 && node->out[0] >= 0 ? NV (net, node->out[0]) : NULL;
+      out[n++] = (tl_net_node_time) {
+        .node = node->name ? node->name : "",
+        .op = node->op_type,
+        .output = v ? v->name : "",
+        .usec = net->prof_runs ? (double) net->prof_usec[net->order[s]] / net->prof_runs : 0.0,
+      };
+    }
+  return n;
 }

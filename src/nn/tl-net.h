@@ -119,6 +119,19 @@ tl_net_result *tl_net_run1 (tl_net *net, const tl_tensor *input, const char *con
                             int n_taps, guint flags, GError **error);
 void           tl_net_result_free (tl_net_result *res);
 
+/* Per-node timing, for finding where a forward pass spends its time
+ * (`tensorlens bench --profile`). Turning it on (or off) clears the sums. */
+typedef struct {
+  const char *node;    /* node name ("" if unnamed); owned by the net */
+  const char *op;      /* op type */
+  const char *output;  /* name of its first output */
+  double      usec;    /* mean wall time per successful run */
+} tl_net_node_time;
+void tl_net_set_profile (tl_net *net, gboolean on);
+/* Fills up to max entries in execution order; returns how many (0 when
+ * profiling is off). */
+int  tl_net_profile (const tl_net *net, tl_net_node_time *out, int max);
+
 int              tl_net_result_n_outputs (const tl_net_result *res);
 /* Owned by res; valid until tl_net_result_free. */
 const tl_tensor *tl_net_result_output (const tl_net_result *res, int i);

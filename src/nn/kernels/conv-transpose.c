@@ -178,7 +178,7 @@ tl_conv_transpose2d_forward (const tl_conv_transpose_params *p, const float *x,
         const float *wg = w + g * cg * k;
         float *yg = y + (n * ys.c + g * og) * ohw;
         /* col[k, hw] = W_g^T x_g, W_g being [cg, k] */
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, k, hw, cg, 1.0f, wg,
+        tl_k_sgemm (CblasTrans, CblasNoTrans, k, hw, cg, 1.0f, wg,
                      k, xg, hw, 0.0f, scratch, hw);
         memset (yg, 0, sizeof (float) * og * ohw);
         tl_k_col2im (scratch, og, ys.h, ys.w, c, xs.h, xs.w, yg);
@@ -211,7 +211,7 @@ tl_conv_transpose2d_backward_input (const tl_conv_transpose_params *p,
         const float *wg = w + g * cg * k;
         const float *dyg = dy + (n * ys.c + g * og) * ohw;
         tl_k_im2col (dyg, og, ys.h, ys.w, c, xs.h, xs.w, scratch);
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, hw, k, 1.0f, wg,
+        tl_k_sgemm (CblasNoTrans, CblasNoTrans, cg, hw, k, 1.0f, wg,
                      k, scratch, hw, 0.0f, dxg, hw);
       }
   return TRUE;

@@ -179,20 +179,105 @@ conv_check_call (const char *op, const tl_conv_params *p, tl_shape4 xs,
   return TRUE;
 }
 
-/* Columns of the output handled per GEMM call. One thread: tiles of about
- * 16K floats, so the im2col tile and the output tile stay in L2 between
- * im2col, GEMM and the bias/activation epilogue instead of streaming
- * through memory three times (tuned with tests/nn/kernels/bench-conv).
- * Several threads: one GEMM per (n, group), because every OpenBLAS call
- * wakes and joins its worker threads, and many short calls cost more than
- * the cache saves (badly so on a loaded machine). */
+/* Columns of the output per tile: about 16K floats, so that a tile's
+ * im2col block and output block stay in L2 between im2col, GEMM and the
+ * bias/activation epilogue instead of streaming through memory three times
+ * (tuned with tests/nn/kernels/bench-conv). */
 static int64_t
-column_tile (int64_t k, int64_t og, int64_t ohw)
+column_tile (int64_t k, int64_t og)
 {
-  if (tl_kernels_get_threads () > 1)
-    return ohw;
-  const int64_t nb = MAX (16384 / MAX (k, og), 256);
-  return nb >= ohw ? ohw : nb;
+  return MAX (16384 / MAX (k, og), 256);
+}
+
+/* Below this many columns per thread a conv is split over its output
+ * channels instead of its columns (a GEMM with a short N is inefficient). */
+#define MIN_TILE_PARALLEL 256
+
+typedef struct
+{
+  const tl_conv_params *p;
+  const float *xg, *wg, *bias;
+  float *yg, *scratch;
+  tl_shape4 xs, ys;
+  tl_activation act;
+  int64_t cg, og, k, hw, ohw, nb, tiles, g;
+  gboolean pw;
+} conv_tiles;
+
+/* Tiles [t0, t1) of one (image, group): im2col of the tile into this
+ * thread's piece of scratch, one single-threaded GEMM, then bias and
+ * activation while the tile is still in cache. */
+static void
+conv_tile_task (void *data, int64_t t0, int64_t t1)
+{
+  const conv_tiles *c = data;
+  float *col = c->scratch + (int64_t) tl_k_thread_slot () * c->k * c->nb;
+  for (int64_t t = t0; t < t1; t++)
+    {
+      const int64_t j0 = t * c->nb, nc = MIN (c->nb, c->ohw - j0);
+      const float *cols = c->xg + j0;
+      int64_t ldb = c->hw;
+      if (!c->pw)
+        {
+          tl_k_im2col_cols (c->xg, c->cg, c->xs.h, c->xs.w, c->p, c->ys.h, c->ys.w, j0,
+                            j0 + nc, col);
+          cols = col;
+          ldb = nc;
+        }
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) c->og, (int) nc, (int) c->k,
+                   1.0f, c->wg, (int) c->k, cols, (int) ldb, 0.0f, c->yg + j0, (int) c->ohw);
+      for (int64_t o = 0; o < c->og; o++)
+        tl_k_bias_act (c->yg + o * c->ohw + j0, nc, c->bias ? c->bias[c->g * c->og + o] : 0.0f,
+                       c->act);
+    }
+}
+
+static void
+conv_bias_task (void *data, int64_t o0, int64_t o1)
+{
+  const conv_tiles *c = data;
+  for (int64_t o = o0; o < o1; o++)
+    tl_k_bias_act (c->yg + o * c->ohw, c->ohw, c->bias ? c->bias[c->g * c->og + o] : 0.0f,
+                   c->act);
+}
+
+/* One (image, group). With T threads the columns are cut into a multiple
+ * of T tiles, claimed by the threads as they get free; a small output
+ * (ResNet's 7x7 layers) has too few columns for that and is split over
+ * its output channels instead, after a shared im2col. */
+static void
+conv_group (conv_tiles *c)
+{
+  const int64_t nt = tl_kernels_get_threads ();
+  if (nt <= 1)
+    {
+      c->nb = MIN (column_tile (c->k, c->og), c->ohw);
+      c->tiles = tl_k_ceil_div (c->ohw, c->nb);
+      conv_tile_task (c, 0, c->tiles);
+      return;
+    }
+  if (c->ohw >= nt * MIN_TILE_PARALLEL)
+    {
+      /* a multiple of nt tiles of nb columns (rounded down, so that the nt
+       * threads' im2col tiles fit the scratch of one whole im2col), plus
+       * one short tile for the remainder */
+      const int64_t want = column_tile (c->k, c->og);
+      c->nb = c->ohw / (nt * MAX (1, c->ohw / (nt * want)));
+      c->tiles = tl_k_ceil_div (c->ohw, c->nb);
+      tl_k_parallel (c->tiles, conv_tile_task, c);
+      return;
+    }
+  const float *cols = c->xg;
+  int64_t ldb = c->hw;
+  if (!c->pw)
+    {
+      tl_k_im2col (c->xg, c->cg, c->xs.h, c->xs.w, c->p, c->ys.h, c->ys.w, c->scratch);
+      cols = c->scratch;
+      ldb = c->ohw;
+    }
+  tl_k_sgemm (CblasNoTrans, CblasNoTrans, c->og, c->ohw, c->k, 1.0f, c->wg, c->k, cols, ldb,
+              0.0f, c->yg, c->ohw);
+  tl_k_parallel (c->og, conv_bias_task, c);
 }
 
 gboolean
@@ -212,33 +297,17 @@ tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
     }
 
   const int64_t G = p->groups, cg = xs.c / G, og = ys.c / G;
-  const int64_t hw = xs.h * xs.w, ohw = ys.h * ys.w;
-  const int64_t k = cg * p->kernel_h * p->kernel_w;
-  const gboolean pw = is_pointwise (p);
-  const int64_t nb = column_tile (k, og, ohw);
+  conv_tiles c = { .p = p, .bias = bias, .xs = xs, .ys = ys, .act = act, .cg = cg, .og = og,
+                   .k = cg * p->kernel_h * p->kernel_w, .hw = xs.h * xs.w,
+                   .ohw = ys.h * ys.w, .pw = is_pointwise (p), .scratch = scratch };
   for (int64_t n = 0; n < xs.n; n++)
     for (int64_t g = 0; g < G; g++)
       {
-        const float *xg = x + (n * xs.c + g * cg) * hw;
-        const float *wg = w + g * og * k;
-        float *yg = y + (n * ys.c + g * og) * ohw;
-        for (int64_t j0 = 0; j0 < ohw; j0 += nb)
-          {
-            const int64_t nc = MIN (nb, ohw - j0);
-            const float *cols = xg + j0;
-            int64_t ldb = hw;
-            if (!pw)
-              {
-                tl_k_im2col_cols (xg, cg, xs.h, xs.w, p, ys.h, ys.w, j0, j0 + nc, scratch);
-                cols = scratch;
-                ldb = nc;
-              }
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, og, nc, k, 1.0f, wg, k,
-                         cols, ldb, 0.0f, yg + j0, ohw);
-            /* the tile is still in cache: bias and activation now */
-            for (int64_t o = 0; o < og; o++)
-              tl_k_bias_act (yg + o * ohw + j0, nc, bias ? bias[g * og + o] : 0.0f, act);
-          }
+        c.g = g;
+        c.xg = x + (n * xs.c + g * cg) * c.hw;
+        c.wg = w + g * og * c.k;
+        c.yg = y + (n * ys.c + g * og) * c.ohw;
+        conv_group (&c);
       }
   return TRUE;
 }
@@ -270,11 +339,11 @@ tl_conv2d_backward_input (const tl_conv_params *p, const float *dy, tl_shape4 ys
         const float *dyg = dy + (n * ys.c + g * og) * ohw;
         if (pw)
           {
-            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, cg, hw, og, 1.0f,
+            tl_k_sgemm (CblasTrans, CblasNoTrans, cg, hw, og, 1.0f,
                          wg, k, dyg, ohw, 0.0f, dxg, hw);
             continue;
           }
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, k, ohw, og, 1.0f, wg,
+        tl_k_sgemm (CblasTrans, CblasNoTrans, k, ohw, og, 1.0f, wg,
                      k, dyg, ohw, 0.0f, scratch, ohw);
         memset (dxg, 0, sizeof (float) * cg * hw);
         tl_k_col2im (scratch, cg, xs.h, xs.w, p, ys.h, ys.w, dxg);

@@ -97,15 +97,14 @@ tl_gemm (const tl_gemm_params *p, const float *a, int64_t a_rows, int64_t a_cols
    * sgemm, 0.30 ms with sgemv, best of 100 here). The vector operand is
    * contiguous whether or not it is transposed. */
   if (m == 1)
-    cblas_sgemv (CblasRowMajor, p->trans_b ? CblasNoTrans : CblasTrans, b_rows, b_cols,
-                 p->alpha, b, b_cols, a, 1, beta, y, 1);
+    tl_k_sgemv (p->trans_b ? CblasNoTrans : CblasTrans, b_rows, b_cols, p->alpha, b, b_cols,
+                a, beta, y);
   else if (n == 1)
-    cblas_sgemv (CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans, a_rows, a_cols,
-                 p->alpha, a, a_cols, b, 1, beta, y, 1);
+    tl_k_sgemv (p->trans_a ? CblasTrans : CblasNoTrans, a_rows, a_cols, p->alpha, a, a_cols,
+                b, beta, y);
   else
-    cblas_sgemm (CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans,
-                 p->trans_b ? CblasTrans : CblasNoTrans, m, n, k, p->alpha, a, a_cols,
-                 b, b_cols, beta, y, n);
+    tl_k_sgemm (p->trans_a ? CblasTrans : CblasNoTrans, p->trans_b ? CblasTrans : CblasNoTrans,
+                m, n, k, p->alpha, a, a_cols, b, b_cols, beta, y, n);
   return TRUE;
 }
 
@@ -124,19 +123,19 @@ tl_gemm_backward (const tl_gemm_params *p, const float *a, int64_t a_rows,
   if (da)
     {
       if (!p->trans_a) /* dA[M,K] = alpha dY op(B)^T */
-        cblas_sgemm (CblasRowMajor, NT, p->trans_b ? NT : T, m, k, n, p->alpha, dy,
+        tl_k_sgemm (NT, p->trans_b ? NT : T, m, k, n, p->alpha, dy,
                      n, b, b_cols, 0.0f, da, a_cols);
       else /* dA[K,M] = alpha op(B) dY^T */
-        cblas_sgemm (CblasRowMajor, p->trans_b ? T : NT, T, k, m, n, p->alpha, b,
+        tl_k_sgemm (p->trans_b ? T : NT, T, k, m, n, p->alpha, b,
                      b_cols, dy, n, 0.0f, da, a_cols);
     }
   if (db)
     {
       if (!p->trans_b) /* dB[K,N] = alpha op(A)^T dY */
-        cblas_sgemm (CblasRowMajor, p->trans_a ? NT : T, NT, k, n, m, p->alpha, a,
+        tl_k_sgemm (p->trans_a ? NT : T, NT, k, n, m, p->alpha, a,
                      a_cols, dy, n, 0.0f, db, b_cols);
       else /* dB[N,K] = alpha dY^T op(A) */
-        cblas_sgemm (CblasRowMajor, T, p->trans_a ? T : NT, n, k, m, p->alpha, dy,
+        tl_k_sgemm (T, p->trans_a ? T : NT, n, k, m, p->alpha, dy,
                      n, a, a_cols, 0.0f, db, b_cols);
     }
   return TRUE;

@@ -4,12 +4,28 @@
 #include "error.h"
 #include "tensor.h"
 
+#include <cblas.h>
+
 /* Runs fn(ctx, begin, end) over [0, count) split into at most
  * tl_kernels_get_threads() contiguous chunks, one per thread (the caller's
  * thread takes the first). Each index is handled by exactly one call, so
  * results do not depend on the thread count. */
 typedef void (*tl_k_range_fn) (void *ctx, int64_t begin, int64_t end);
 void tl_k_parallel (int64_t count, tl_k_range_fn fn, void *ctx);
+/* Inside fn: which of the tl_kernels_get_threads() threads runs this chunk,
+ * 0 .. threads - 1 (two chunks running at once never share a slot), e.g. to
+ * pick a per-thread piece of scratch. 0 outside a parallel loop. A loop
+ * started inside fn runs inline on the calling thread. */
+int  tl_k_thread_slot (void);
+
+/* Row-major cblas_sgemm / cblas_sgemv (unit strides), split over the
+ * kernels' threads when large enough (sgemm.c). Results for any thread
+ * count agree to float rounding, not always bit for bit. */
+void tl_k_sgemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k,
+                 float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float beta, float *c, int64_t ldc);
+void tl_k_sgemv (CBLAS_TRANSPOSE ta, int64_t rows, int64_t cols, float alpha, const float *a,
+                 int64_t lda, const float *x, float beta, float *y);
 
 /* lo <= v <= TL_KERNEL_MAX_DIM, else an error naming op and name. */
 gboolean tl_k_check_param (const char *op, const char *name, int64_t v,

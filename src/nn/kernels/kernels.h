@@ -41,8 +41,8 @@ typedef struct
 
 /* ---------------------------------------------------------------- threads */
 
-/* Sets the thread count for OpenBLAS (openblas_set_num_threads) and for the
- * kernels' own plane-parallel loops. n < 1 means 1. */
+/* Sets the thread count of the kernels' own parallel loops, GEMMs included
+ * (tl_k_sgemm splits them); OpenBLAS is set to one thread. n < 1 means 1. */
 void tl_kernels_set_threads (int n);
 int  tl_kernels_get_threads (void);
 

@@ -185,7 +185,7 @@ tl_matmul (const float *a, int a_ndim, const int64_t *a_shape, const float *b,
   if (pl.b_nbatch == 1 && pl.a_nbatch == pl.nbatch)
     {
       /* x @ W: the batch folds into the rows of one GEMM. */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, pl.nbatch * m, n, k,
+      tl_k_sgemm (CblasNoTrans, CblasNoTrans, pl.nbatch * m, n, k,
                    1.0f, a, k, b, n, 0.0f, y, n);
       return TRUE;
     }
@@ -193,7 +193,7 @@ tl_matmul (const float *a, int a_ndim, const int64_t *a_shape, const float *b,
     {
       int64_t ao, bo;
       mm_offsets (&pl, i, &ao, &bo);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a + ao,
+      tl_k_sgemm (CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a + ao,
                    k, b + bo, n, 0.0f, y + i * m * n, n);
     }
   return TRUE;
@@ -222,10 +222,10 @@ tl_matmul_backward (const float *a, int a_ndim, const int64_t *a_shape,
       mm_offsets (&pl, i, &ao, &bo);
       const float *dyi = dy + i * m * n;
       if (da) /* dA_i += dY_i B_i^T */
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, k, n, 1.0f, dyi, n,
+        tl_k_sgemm (CblasNoTrans, CblasTrans, m, k, n, 1.0f, dyi, n,
                      b + bo, n, 1.0f, da + ao, k);
       if (db) /* dB_i += A_i^T dY_i */
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, k, n, m, 1.0f, a + ao,
+        tl_k_sgemm (CblasTrans, CblasNoTrans, k, n, m, 1.0f, a + ao,
                      k, dyi, n, 1.0f, db + bo, n);
     }
   return TRUE;
