@@ -241,7 +241,8 @@ conv_bias_task (void *data, int64_t o0, int64_t o1)
                    c->act);
 }
 
-/* One (image, group). With T threads the columns are cut into a multiple
+/* One (image, group). A short output (at most 256 columns) goes to
+ * tl_k_gemm_small_n. Otherwise, with T threads the columns are cut into a multiple
  * of T tiles, claimed by the threads as they get free; a small output
  * (ResNet's 7x7 layers) has too few columns for that and is split over
  * its output channels instead, after a shared im2col. */
@@ -249,6 +250,21 @@ static void
 conv_group (conv_tiles *c)
 {
   const int64_t nt = tl_kernels_get_threads ();
+  if (tl_k_gemm_small_n_fits (c->og, c->ohw, c->k))
+    {
+      /* a short output: our own GEMM, which streams the weights once */
+      const float *cols = c->xg;
+      int64_t ldx = c->hw;
+      if (!c->pw)
+        {
+          tl_k_im2col (c->xg, c->cg, c->xs.h, c->xs.w, c->p, c->ys.h, c->ys.w, c->scratch);
+          cols = c->scratch;
+          ldx = c->ohw;
+        }
+      tl_k_gemm_small_n (c->og, c->ohw, c->k, c->wg, cols, ldx,
+                         c->bias ? c->bias + c->g * c->og : NULL, c->act, c->yg);
+      return;
+    }
   if (nt <= 1)
     {
       c->nb = MIN (column_tile (c->k, c->og), c->ohw);

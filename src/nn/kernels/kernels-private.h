@@ -24,6 +24,12 @@ int  tl_k_thread_slot (void);
 void tl_k_sgemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k,
                  float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc);
+/* C (M×N, row-major, ld N) = act(W·X + bias) for W M×K (ld K) and X K×N
+ * (ld ldx), split over the threads by rows; for the shapes that
+ * tl_k_gemm_small_n_fits accepts (gemm-small-n.c). bias may be NULL. */
+gboolean tl_k_gemm_small_n_fits (int64_t M, int64_t N, int64_t K);
+void     tl_k_gemm_small_n (int64_t M, int64_t N, int64_t K, const float *w, const float *x,
+                            int64_t ldx, const float *bias, tl_activation act, float *c);
 void tl_k_sgemv (CBLAS_TRANSPOSE ta, int64_t rows, int64_t cols, float alpha, const float *a,
                  int64_t lda, const float *x, float beta, float *y);
 

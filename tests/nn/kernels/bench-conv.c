@@ -142,10 +142,13 @@ main (int argc, char **argv)
       const double flops = 2.0 * L->o * k * n;
       const tl_activation none = { TL_ACT_NONE, 0, 0 };
       double tc = 1e30, tf = 1e30, tg = 1e30;
-      /* conv, conv + bias/ReLU and bare sgemm timed in turn, best of each
-       * over >= 10 turns and >= 1 s: a burst of other jobs then hits all
-       * three alike instead of spoiling one of them (on the shared machine
-       * a 0.2 s window per variant once gave the stem 13 GFLOP/s) */
+      /* conv and conv + bias/ReLU timed in turn, best of each over >= 10
+       * turns and >= 1 s, so that a burst of other jobs hits both alike (on
+       * the shared machine a 0.2 s window once gave the stem 13 GFLOP/s).
+       * Then the bare sgemm the same way, on OpenBLAS's own T threads (the
+       * engine keeps OpenBLAS at 1 and splits GEMMs itself). Not
+       * interleaved with the convs: OpenBLAS's threads spin for a long
+       * while after each call and would take the core from the conv. */
       float *bm = sl > 0 ? s : x;
       double t_end = now () + 1.0;
       for (int r = 0; r < 10 || now () < t_end; r++)
@@ -155,13 +158,22 @@ main (int argc, char **argv)
           double t1 = now ();
           tl_conv2d_forward (&p, x, xs, w, ws, b, act, y, ys, s, sl, NULL);
           double t2 = now ();
-          if (L->g == 1)
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, w, k, bm, n,
-                         0.0f, y, n);
-          double t3 = now ();
           tc = MIN (tc, t1 - t0);
           tf = MIN (tf, t2 - t1);
-          tg = MIN (tg, t3 - t2);
+        }
+      if (L->g == 1)
+        {
+          openblas_set_num_threads (threads);
+          t_end = now () + 1.0;
+          for (int r = 0; r < 10 || now () < t_end; r++)
+            {
+              double t2 = now ();
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, w, k, bm,
+                           n, 0.0f, y, n);
+              tg = MIN (tg, now () - t2);
+            }
+          tl_kernels_set_threads (threads); /* OpenBLAS back to 1 */
+          g_usleep (200000);                /* let its threads go idle */
         }
       if (L->g == 1) /* sgemm: the same GEMM on ready-made operands */
         printf ("%-30s %9.2f %9.2f %9.2f %6.2f\n", L->name, flops / tc * 1e-9,

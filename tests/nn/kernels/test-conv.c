@@ -247,6 +247,16 @@ test_conv_large (void)
     { 2, 4, 20, 50, 4, 3, 1, 1, 1, 1, 1, 1, 4 },   /* depthwise, fused rows */
     { 1, 3, 21, 63, 3, 5, 2, 1, 2, 2, 2, 2, 3 },   /* depthwise 5x5 stride 2 */
     { 1, 2, 9, 40, 2, 3, 1, 2, 2, 2, 2, 2, 2 },    /* depthwise dilated */
+    /* short outputs (8..256 columns), our own GEMM (gemm-small-n.c): column
+     * tails of 1, 4 and 2 after 16- and 8-wide tiles, row blocks of 6 with
+     * 1 or 0 rows left over, groups (bias offset), batch 2, 256 exactly */
+    { 1, 20, 7, 7, 13, 1, 1, 1, 0, 0, 0, 0, 1 },   /* pointwise 7x7, N = 49 */
+    { 1, 9, 14, 14, 7, 3, 1, 1, 1, 1, 1, 1, 1 },   /* im2col 3x3, N = 196 */
+    { 2, 5, 6, 4, 6, 1, 1, 1, 0, 0, 0, 0, 1 },     /* N = 24 = 16 + 8 */
+    { 1, 4, 5, 2, 3, 1, 1, 1, 0, 0, 0, 0, 1 },     /* N = 10, 3 single rows */
+    { 1, 6, 16, 16, 12, 1, 1, 1, 0, 0, 0, 0, 1 },  /* N = 256 */
+    { 1, 8, 9, 9, 12, 3, 1, 1, 1, 1, 1, 1, 2 },    /* grouped, N = 81 */
+    { 1, 16, 14, 14, 8, 1, 2, 1, 0, 0, 0, 0, 1 },  /* 1x1/2 through im2col, N = 49 */
   };
   GRand *rnd = g_rand_new_with_seed (7);
   for (size_t t = 0; t < G_N_ELEMENTS (cfg); t++)
@@ -295,6 +305,13 @@ test_conv_large (void)
           assert_rel_d (what, y, yr, ny);
           g_assert_true (tl_conv2d_backward_input (&p, dy, ys, w, ws, dx, xs, s, sl, NULL));
           assert_rel_d (what, dx, dxr, nx);
+          /* the fused bias + ReLU6 epilogue, on every path */
+          g_autofree double *yc = g_new (double, ny);
+          for (int64_t i = 0; i < ny; i++)
+            yc[i] = CLAMP (yr[i], 0.0, 0.5);
+          tl_activation clip = { TL_ACT_CLIP, 0.0f, 0.5f };
+          g_assert_true (tl_conv2d_forward (&p, x, xs, w, ws, b, clip, y, ys, s, sl, NULL));
+          assert_rel_d (what, y, yc, ny);
         }
       tl_kernels_set_threads (1);
     }
