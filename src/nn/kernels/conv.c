@@ -181,17 +181,23 @@ conv_check_call (const char *op, const tl_conv_params *p, tl_shape4 xs,
 
 /* Columns of the output per tile: about 16K floats, so that a tile's
  * im2col block and output block stay in L2 between im2col, GEMM and the
- * bias/activation epilogue instead of streaming through memory three times
- * (tuned with tests/nn/kernels/bench-conv). */
+ * bias/activation epilogue instead of streaming through memory three times;
+ * but at least 512, below which OpenBLAS's GEMM loses more than the cache
+ * saves (tuned with tests/nn/kernels/bench-conv: 256 left ResNet's
+ * 3x3 64->64 at 0.79-0.80 of bare sgemm at 2 threads, 512 gives 0.84). */
 static int64_t
 column_tile (int64_t k, int64_t og)
 {
-  return MAX (16384 / MAX (k, og), 256);
+  return MAX (16384 / MAX (k, og), 512);
 }
 
 /* Below this many columns per thread a conv is split over its output
  * channels instead of its columns (a GEMM with a short N is inefficient). */
 #define MIN_TILE_PARALLEL 256
+/* At least this many tiles per thread: the threads claim them as they get
+ * free, so a worker that starts late (a busy core) does not leave the
+ * other one waiting with nothing to do. */
+#define TILES_PER_THREAD 2
 
 typedef struct
 {
@@ -274,11 +280,13 @@ conv_group (conv_tiles *c)
     }
   if (c->ohw >= nt * MIN_TILE_PARALLEL)
     {
-      /* a multiple of nt tiles of nb columns (rounded down, so that the nt
+      /* at least TILES_PER_THREAD * nt tiles of nb columns (rounded down, so that the nt
        * threads' im2col tiles fit the scratch of one whole im2col), plus
        * one short tile for the remainder */
       const int64_t want = column_tile (c->k, c->og);
-      c->nb = c->ohw / (nt * MAX (1, c->ohw / (nt * want)));
+      c->nb = c->ohw / (nt * MAX (TILES_PER_THREAD, c->ohw / (nt * want)));
+      if (c->nb > 16)
+        c->nb = c->nb / 16 * 16; /* tiles never share a cache line of y */
       c->tiles = tl_k_ceil_div (c->ohw, c->nb);
       tl_k_parallel (c->tiles, conv_tile_task, c);
       return;

@@ -30,6 +30,7 @@ static const layer layers[] = {
   { "mv2 pw 32->16 @112", 32, 112, 112, 16, 1, 1, 0, 1 },
   { "mv2 pw 16->96 @112", 16, 112, 112, 96, 1, 1, 0, 1 },
   { "mv2 pw 144->24 @56", 144, 56, 56, 24, 1, 1, 0, 1 },
+  { "mv2 pw 24->144 @56", 24, 56, 56, 144, 1, 1, 0, 1 },
   { "mv2 pw 320->1280 @7", 320, 7, 7, 1280, 1, 1, 0, 1 },
   { "mv2 dw 3x3 32 @112", 32, 112, 112, 32, 3, 1, 1, 32 },
   { "mv2 dw 3x3/2 96 @112", 96, 112, 112, 96, 3, 2, 1, 96 },
@@ -142,30 +143,32 @@ main (int argc, char **argv)
       const double flops = 2.0 * L->o * k * n;
       const tl_activation none = { TL_ACT_NONE, 0, 0 };
       double tc = 1e30, tf = 1e30, tg = 1e30;
-      /* conv and conv + bias/ReLU timed in turn, best of each over >= 10
-       * turns and >= 1 s, so that a burst of other jobs hits both alike (on
-       * the shared machine a 0.2 s window once gave the stem 13 GFLOP/s).
-       * Then the bare sgemm the same way, on OpenBLAS's own T threads (the
-       * engine keeps OpenBLAS at 1 and splits GEMMs itself). Not
-       * interleaved with the convs: OpenBLAS's threads spin for a long
-       * while after each call and would take the core from the conv. */
+      /* Best of each over 4 rounds of (conv and conv + bias/ReLU timed in
+       * turn for 0.25 s, then the bare sgemm for 0.25 s on OpenBLAS's own
+       * T threads; the engine keeps OpenBLAS at 1 and splits GEMMs itself).
+       * Rounds, so that the noisy periods of a shared 2-core VM hit both
+       * sides alike; the sgemm is not interleaved call by call because
+       * OpenBLAS's threads spin for a long while after each call and would
+       * take the core from the conv (hence also the pause after it). */
       float *bm = sl > 0 ? s : x;
-      double t_end = now () + 1.0;
-      for (int r = 0; r < 10 || now () < t_end; r++)
+      for (int round = 0; round < 4; round++)
         {
-          double t0 = now ();
-          tl_conv2d_forward (&p, x, xs, w, ws, NULL, none, y, ys, s, sl, NULL);
-          double t1 = now ();
-          tl_conv2d_forward (&p, x, xs, w, ws, b, act, y, ys, s, sl, NULL);
-          double t2 = now ();
-          tc = MIN (tc, t1 - t0);
-          tf = MIN (tf, t2 - t1);
-        }
-      if (L->g == 1)
-        {
+          double t_end = now () + 0.25;
+          for (int r = 0; r < 3 || now () < t_end; r++)
+            {
+              double t0 = now ();
+              tl_conv2d_forward (&p, x, xs, w, ws, NULL, none, y, ys, s, sl, NULL);
+              double t1 = now ();
+              tl_conv2d_forward (&p, x, xs, w, ws, b, act, y, ys, s, sl, NULL);
+              double t2 = now ();
+              tc = MIN (tc, t1 - t0);
+              tf = MIN (tf, t2 - t1);
+            }
+          if (L->g != 1)
+            continue;
           openblas_set_num_threads (threads);
-          t_end = now () + 1.0;
-          for (int r = 0; r < 10 || now () < t_end; r++)
+          t_end = now () + 0.25;
+          for (int r = 0; r < 3 || now () < t_end; r++)
             {
               double t2 = now ();
               cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, w, k, bm,
