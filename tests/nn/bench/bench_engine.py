@@ -235,7 +235,7 @@ def main():
         if slow:
             L += ["", f"Caution: ONNX Runtime's median at T={threads[-1]} was slower than at "
                   f"T={threads[0]} for {', '.join(slow)}: its worker threads spin-wait and lose "
-                  "the shared cores to other jobs (the engine's pool parks), so the ratios at "
+                  "the shared cores to other jobs (the engine's pool spins at most 100 µs), so the ratios at "
                   f"T={threads[-1]} for those models say more about the machine's load than "
                   "about the two engines."]
     L += ["", "Latency targets (batch 1): " + "; ".join(
@@ -243,10 +243,12 @@ def main():
         f"{'met' if ok else 'NOT met'}" for lb, t, r, g, ok in verdicts) + ".", ""]
 
     L += ["Convolution GEMMs: `build/tests/nn/kernels/bench-conv T` in the same run: per layer "
-          "the three variants timed in turn, best of each over ≥ 10 turns and ≥ 1 s (so a burst "
-          "of other jobs hits all three alike). `conv` = `tl_conv2d_forward` including im2col, "
-          "no bias/activation (the same arithmetic as the GEMM); `sgemm` = `cblas_sgemm` alone on "
-          "the same M×N×K with ready-made operands; ratio = conv / sgemm GFLOP/s, target ≥ "
+          "4 rounds of (`conv` and `+b+relu` timed in turn for 0.25 s, then `sgemm` for 0.25 s), "
+          "best of each, so that the noisy periods of the shared VM hit both sides. `conv` = "
+          "`tl_conv2d_forward` including im2col, no bias/activation (the same arithmetic as the "
+          "GEMM), on the engine's T threads (OpenBLAS kept at 1, GEMMs split by the engine); "
+          "`sgemm` = `cblas_sgemm` alone on the same M×N×K with ready-made operands, on "
+          "OpenBLAS's own T threads; ratio = conv / sgemm GFLOP/s, target ≥ "
           f"{GEMM_TARGET:.2f} for the GEMM layers (depthwise layers do not use a GEMM and have no "
           "sgemm column).", "",
           "| layer | " + " | ".join(f"T={t}: conv / +b+relu / sgemm GFLOP/s | ratio" for t in threads)
