@@ -11,10 +11,7 @@ photo=$models/photos/chelsea.jpg
 nocard=${TL_TEST_DATA:-tests/data}/models/nocard
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-check() { desc=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$desc"; else nok "$desc"; sed 's/^/# /' "$tmp/log"; fi; }
+. "$(dirname "$0")/../tap.sh"
 # expect_fail DESC PATTERN COMMAND ARGS...: exit status 1, PATTERN on stderr, no output file.
 expect_fail() {
   desc=$1; pat=$2; shift 2
@@ -77,5 +74,4 @@ expect_fail "pair without its latent bank" "has no latent bank .*art-latents.npy
   sample "$tmp/art-decoder.onnx" --count 4 -o "$tmp/x.npy"
 check "info still describes a graph the defaults refuse" sh -c "
   '$tl' info '$nocard/nhwc.onnx' | grep -q '^  (unusable: .*looks NHWC'"
-echo "1..$n"
-exit $fail
+tap_done

@@ -6,10 +6,7 @@ build=${TL_BUILD_ROOT:-build}
 py=/usr/bin/python3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-skip() { n=$((n+1)); echo "ok $n # SKIP $1"; }
+. "$(dirname "$0")/../tap.sh"
 
 if TL_BUILD=$build TL_OUT=$tmp/out "$root/scripts/demo" >"$tmp/said" 2>"$tmp/err"; then ok "scripts/demo runs"
 else nok "scripts/demo runs"; sed 's/^/# /' "$tmp/said" "$tmp/err"; fi
@@ -39,5 +36,4 @@ else
     else nok "(c) sampled grid"; sed 's/^/# /' "$tmp/said" "$tmp/log"; fi
   fi
 fi
-echo "1..$n"
-exit $fail
+tap_done

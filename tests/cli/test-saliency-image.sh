@@ -8,11 +8,7 @@ data=${TL_TEST_DATA:-tests/data}/cli
 py=/usr/bin/python3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-skip() { n=$((n+1)); echo "ok $n # SKIP $1"; }
-check() { desc=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$desc"; else nok "$desc"; sed 's/^/# /' "$tmp/log"; fi; }
+. "$(dirname "$0")/../tap.sh"
 # expect_fail DESC RC PATTERN ARGS...: exit status RC and PATTERN on stderr, no output file.
 expect_fail() {
   desc=$1; want=$2; pat=$3; shift 3
@@ -176,5 +172,4 @@ expect_fail "autoencoder" 1 "autoencoder" "${TL_TEST_DATA:-tests/data}/generate/
 expect_fail "missing IMAGE" 2 "give MODEL IMAGE or --features" "$data/tinycls.json" -o "$tmp/x.npy"
 expect_fail "--letterbox with --features" 2 "--letterbox need MODEL IMAGE, not --features" --features "$data/ref-tinycls-gradcam.npy" --letterbox -o "$tmp/x.npy"
 expect_fail "missing --output" 2 "--output is required" "$data/tinycls.json" "$data/photo.png"
-echo "1..$n"
-exit $fail
+tap_done

@@ -12,11 +12,7 @@ bank=$data/generate/tiny-ae-latents.npy
 py=/usr/bin/python3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-skip() { n=$((n+1)); echo "ok $n # SKIP $1"; }
-check() { desc=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$desc"; else nok "$desc"; sed 's/^/# /' "$tmp/log"; fi; }
+. "$(dirname "$0")/../tap.sh"
 expect_fail() {
   desc=$1; want=$2; pat=$3; shift 3
   "$tl" sample "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
@@ -94,5 +90,4 @@ expect_fail "bad cell size" 1 "cell-size 5000 is out of range" "$ae" --count 4 -
 expect_fail "MODEL and --latents" 2 "not both" "$ae" --latents "$bank" --count 4 -o "$tmp/x.npy"
 expect_fail "grid options with --latents" 2 "apply to MODEL only" --latents "$bank" --columns 3 --count 4 -o "$tmp/x.npy"
 expect_fail "negative seed" 1 "is negative" "$ae" --count 4 --seed -3 -o "$tmp/x.png"
-echo "1..$n"
-exit $fail
+tap_done

@@ -10,15 +10,11 @@ tensorlens=$3
 data=$src/../data/gegl
 tmp=$(mktemp -d /tmp/tl-gegl-cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/log" 2>/dev/null | tail -20; }
-check () { desc=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$desc"; else not_ok "$desc"; fi; }
+. "$(dirname "$0")/../tap.sh"
 
 for tool in gegl gegl-imgcmp; do
   if ! command -v $tool >/dev/null; then
-    echo "1..1"; echo "ok 1 # SKIP $tool not installed (Debian package gegl)"; exit 0
+    skip_all "$tool not installed (Debian package gegl)"
   fi
 done
 
@@ -36,7 +32,7 @@ check "gegl --exists tensorlens:saliency" gegl --exists tensorlens:saliency
 gegl --info tensorlens:saliency >"$tmp/info" 2>&1
 if grep -q "^method " "$tmp/info" && grep -q "^opacity " "$tmp/info" \
    && grep -q "^categories  *enhance:analysis" "$tmp/info"; then ok "gegl --info lists the properties"
-else cp "$tmp/info" "$tmp/log"; not_ok "gegl --info lists the properties"; fi
+else cp "$tmp/info" "$tmp/log"; nok "gegl --info lists the properties" "$tmp/log"; fi
 
 # The command line from the README, against the library pipeline.
 check "gegl IMG -o OUT -- tensorlens:saliency method=tsm output=overlay" \
@@ -62,7 +58,7 @@ check "scorecam: gegl op map equals the tensorlens CLI's" cmp_live "$tmp/cli4.pn
 # A different method must give a different picture (the comparison can fail).
 gegl "$data/astronaut-320.png" -o "$tmp/cli3.png" -- tensorlens:saliency method=eigencam output=overlay >/dev/null 2>&1
 if [ ! -s "$tmp/cli3.png" ] || imgcmp "$tmp/cli3.png" "$tmp/lib.png" 0.01 >"$tmp/log" 2>&1; then
-  not_ok "eigencam and tsm overlays differ"; else ok "eigencam and tsm overlays differ"; fi
+  nok "eigencam and tsm overlays differ" "$tmp/log"; else ok "eigencam and tsm overlays differ"; fi
 
 # A user's ONNX file without a card (defaults read from the graph; the
 # Fashion-MNIST classifier's card says what they say): the same picture.
@@ -73,7 +69,7 @@ check "gegl CLI: model=/path/mine.onnx without a card" \
 check "no-card map equals the bundled model's" cmp_live "$tmp/card.png" "$tmp/nocard.png"
 gegl "$data/coffee-300x200.png" -o "$tmp/bad2.png" -- tensorlens:saliency model="$src/../data/models/nocard/nhwc.onnx" >"$tmp/log" 2>&1
 if grep -q "nhwc.onnx: no model card, and its input 'image' is 1x8x8x3" "$tmp/log"; then ok "cardless NHWC model: warning says why"
-else not_ok "cardless NHWC model: warning says why"; fi
+else nok "cardless NHWC model: warning says why" "$tmp/log"; fi
 
 # latent-samples with the GMM: the op's grid equals `tensorlens sample
 # --sampler gmm --seed S` (8-bit PNG: quantisation only), the CLI pinned to
@@ -88,7 +84,7 @@ check "gmm grid: op equals the tensorlens CLI for the same seed" \
   imgcmp "$tmp/gmm-cli.png" "$tmp/gmm-op.png" 1.0
 gegl -o "$tmp/gmm-op6.png" -- tensorlens:latent-samples $lat seed=6 >/dev/null 2>&1
 if [ ! -s "$tmp/gmm-op6.png" ] || imgcmp "$tmp/gmm-cli.png" "$tmp/gmm-op6.png" 1.0 >"$tmp/log" 2>&1; then
-  not_ok "gmm grid: seed 6 differs from seed 5"; else ok "gmm grid: seed 6 differs from seed 5"; fi
+  nok "gmm grid: seed 6 differs from seed 5" "$tmp/log"; else ok "gmm grid: seed 6 differs from seed 5"; fi
 
 # XML compositions against committed references from the library pipeline.
 for xml in "$src"/compositions/*.xml; do
@@ -97,15 +93,14 @@ for xml in "$src"/compositions/*.xml; do
      && cmp_ref "$src/compositions/reference/$name.png" "$tmp/$name.png" >"$tmp/log" 2>&1; then
     ok "composition $name matches its reference"
   else
-    not_ok "composition $name matches its reference"
+    nok "composition $name matches its reference" "$tmp/log"
   fi
 done
 
 # A missing model: a warning naming it, and the input passes through.
 gegl "$data/coffee-300x200.png" -o "$tmp/bad.png" -- tensorlens:saliency model=no-such-model >"$tmp/log" 2>&1
 if grep -q "tensorlens:saliency: model 'no-such-model'" "$tmp/log"; then ok "bad model: warning names it"
-else not_ok "bad model: warning names it"; fi
+else nok "bad model: warning names it" "$tmp/log"; fi
 check "bad model: output equals input" imgcmp "$data/coffee-300x200.png" "$tmp/bad.png" 0
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

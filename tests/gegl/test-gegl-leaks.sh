@@ -11,24 +11,21 @@ src=$1
 photo=$src/../../models/photos/coffee.jpg
 tmp=$(mktemp -d /tmp/tl-gegl-leaks.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/log" | tail -20; }
+. "$(dirname "$0")/../tap.sh"
 leaks () { grep -c "GeglBuffers leaked\|gegl_tile_cache_destroy" "$tmp/log"; }
 # run DESC OUT CMD...: renders, output must exist, no leak message
 clean () { desc=$1; out=$2; shift 2; rm -f "$out"
   timeout 120 "$@" >"$tmp/log" 2>&1
-  if [ -s "$out" ] && [ "$(leaks)" -eq 0 ]; then ok "$desc"; else not_ok "$desc"; fi; }
+  if [ -s "$out" ] && [ "$(leaks)" -eq 0 ]; then ok "$desc"; else nok "$desc" "$tmp/log"; fi; }
 # no_worse DESC BASELINE OUT CMD...: leak messages <= BASELINE's
 no_worse () { desc=$1; base=$2; out=$3; shift 3; rm -f "$out"
   timeout 120 "$@" >"$tmp/log" 2>&1
-  if [ -s "$out" ] && [ "$(leaks)" -le "$base" ]; then ok "$desc"; else not_ok "$desc (baseline $base)"; fi; }
+  if [ -s "$out" ] && [ "$(leaks)" -le "$base" ]; then ok "$desc"; else nok "$desc (baseline $base)" "$tmp/log"; fi; }
 
 if ! command -v gegl >/dev/null; then
-  echo "1..1"; echo "ok 1 # SKIP gegl not installed (Debian package gegl)"; exit 0
+  skip_all "gegl not installed (Debian package gegl)"
 fi
-echo "1..6"
+tap_plan 6
 
 # A small image (under one tile) keeps the networks cheap.
 clean "gegl:scale-size makes the small input" "$tmp/small.png" \
@@ -61,10 +58,10 @@ rm -f "$tmp/sc.png"
 timeout 120 gegl "$tmp/small.png" -o "$tmp/sc.png" -- gegl:stretch-contrast >"$tmp/log" 2>&1
 base=$(leaks)
 if [ -s "$tmp/sc.png" ]; then ok "gegl:stretch-contrast chain form ($base leak messages)"
-else not_ok "gegl:stretch-contrast chain form"; fi
+else nok "gegl:stretch-contrast chain form" "$tmp/log"; fi
 no_worse "tensorlens:saliency chain form leaks no more than gegl:stretch-contrast" "$base" \
   "$tmp/sal2.png" gegl "$tmp/small.png" -o "$tmp/sal2.png" -- \
   tensorlens:saliency model=faceres method=tsm output=overlay
 no_worse "tensorlens:latent-samples chain form leaks no more than gegl:stretch-contrast" "$base" \
   "$tmp/lat2.png" gegl -o "$tmp/lat2.png" -- tensorlens:latent-samples model=fmnist-ae count=4
-[ $fails -eq 0 ]
+tap_done

@@ -9,9 +9,10 @@
 plugdir=$1
 gimplibdir=$2
 data=$3/../data/gegl
+. "$(dirname "$0")/../tap.sh"
 for tool in gimp-console-2.10 Xvfb xdotool xwininfo; do
   if ! command -v $tool >/dev/null; then
-    echo "1..1"; echo "ok 1 # SKIP $tool not installed (Debian: gimp, xvfb, xdotool, x11-utils)"; exit 0
+    skip_all "$tool not installed (Debian: gimp, xvfb, xdotool, x11-utils)"
   fi
 done
 tmp=$(mktemp -d /tmp/tl-gimp-ui.XXXXXX)
@@ -65,36 +66,35 @@ timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
   -b '(gimp-quit 0)' >"$tmp/log" 2>&1 &
 gpid=$!
 
-n=0
 win=$(wait_window "Saliency Map")
-if [ -n "$win" ]; then n=1; echo "ok 1 - the dialog opens"; else echo "not ok 1 - the dialog opens"; fi
+if [ -n "$win" ]; then ok "the dialog opens"; else nok "the dialog opens"; fi
 [ -n "$win" ] && press_ok "$win" "$tmp/log" TL-UI
 wait "$gpid"
 gpid=
 # interactive runs start from the defaults / last values (a fresh user dir:
 # the defaults, EigenCAM on centernet), not from the arguments
 if grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log"; then
-  echo "ok 2 - OK adds the layer and returns it"
+  ok "OK adds the layer and returns it"
 else
-  echo "not ok 2 - OK adds the layer and returns it"; sed 's/^/# /' "$tmp/log" | tail -20
+  nok "OK adds the layer and returns it"; sed 's/^/# /' "$tmp/log" | tail -20
 fi
 # the dialog's defaults (issue 8): a heat map in a normal layer at 50%
 if grep -q "TL-UI-LAYER opacity 50\(\.0*\)\? mode [0-9]* normal" "$tmp/log"; then
-  echo "ok 3 - default: a normal layer at opacity 50"
+  ok "default: a normal layer at opacity 50"
 else
-  echo "not ok 3 - default: a normal layer at opacity 50"; grep TL-UI "$tmp/log" | sed 's/^/# /'
+  nok "default: a normal layer at opacity 50"; grep TL-UI "$tmp/log" | sed 's/^/# /'
 fi
 if ! command -v gegl >/dev/null; then
-  echo "ok 4 # SKIP gegl CLI not installed"
+  skip "gegl CLI not installed"
 else
   gegl "$data/coffee-300x200.png" -o "$tmp/cli-heatmap.png" -- tensorlens:saliency \
     model=centernet method=eigencam output=heatmap colormap=jet >/dev/null 2>&1
   # gegl-imgcmp "succeeds" on a missing file: check that first
   if [ -s "$tmp/ui-layer.png" ] && [ -s "$tmp/cli-heatmap.png" ] \
      && gegl-imgcmp "$tmp/ui-layer.png" "$tmp/cli-heatmap.png" 1.0 >"$tmp/cmp" 2>&1; then
-    echo "ok 4 - default: its pixels are the gegl CLI's heat map (output=heatmap colormap=jet)"
+    ok "default: its pixels are the gegl CLI's heat map (output=heatmap colormap=jet)"
   else
-    echo "not ok 4 - default: its pixels are the gegl CLI's heat map (output=heatmap colormap=jet)"
+    nok "default: its pixels are the gegl CLI's heat map (output=heatmap colormap=jet)"
     sed 's/^/# /' "$tmp/cmp" 2>/dev/null
   fi
 fi
@@ -111,15 +111,14 @@ timeout 240 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" -b "
   -b '(gimp-quit 0)' >"$tmp/log2" 2>&1 &
 gpid=$!
 win=$(wait_window "Latent Samples")
-if [ -n "$win" ]; then n=$((n + 1)); echo "ok 5 - the latent-samples dialog opens"
-else echo "not ok 5 - the latent-samples dialog opens"; sed 's/^/# /' "$tmp/log2" | tail -20; fi
+if [ -n "$win" ]; then ok "the latent-samples dialog opens"
+else nok "the latent-samples dialog opens"; sed 's/^/# /' "$tmp/log2" | tail -20; fi
 [ -n "$win" ] && press_ok "$win" "$tmp/log2" TL-UI-LATENT
 wait "$gpid"
 gpid=
 if grep -q "TL-UI-LATENT 266x266" "$tmp/log2" && ! grep -q "execution error\|crashed" "$tmp/log2"; then
-  n=$((n + 1)); echo "ok 6 - OK renders the default grid into a new image"
+  ok "OK renders the default grid into a new image"
 else
-  echo "not ok 6 - OK renders the default grid into a new image"; sed 's/^/# /' "$tmp/log2" | tail -20
+  nok "OK renders the default grid into a new image"; sed 's/^/# /' "$tmp/log2" | tail -20
 fi
-echo "1..6"
-grep -q "TL-UI Saliency — EigenCAM (centernet)" "$tmp/log" && [ $n -eq 3 ]
+tap_done

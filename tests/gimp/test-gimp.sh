@@ -8,9 +8,10 @@ plugdir=$1
 gimplibdir=$2
 src=$3
 data=$src/../data/gegl
+. "$(dirname "$0")/../tap.sh"
 
 if ! command -v gimp-console-2.10 >/dev/null; then
-  echo "1..1"; echo "ok 1 # SKIP gimp-console-2.10 not installed (Debian package gimp)"; exit 0
+  skip_all "gimp-console-2.10 not installed (Debian package gimp)"
 fi
 tmp=$(mktemp -d /tmp/tl-gimp.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,10 +33,6 @@ timeout 600 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" \
   -b "$(script bad-latent.scm)" \
   -b '(gimp-quit 0)' >"$tmp/log" 2>&1
 
-n=0
-fails=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 dump () { sed 's/^/# /' "$tmp/log" | tail -40; }
 
 # the checks the script made (one TAP line each)
@@ -43,21 +40,21 @@ grep -o 'TL-OK .*\|TL-FAIL .*' "$tmp/log" >"$tmp/checks"
 while IFS= read -r line; do
   case $line in
     TL-OK*) ok "${line#TL-OK }" ;;
-    *) not_ok "${line#TL-FAIL }" ;;
+    *) nok "${line#TL-FAIL }" ;;
   esac
 done <"$tmp/checks"
 if [ "$(grep -c '^TL-OK' "$tmp/checks")" -eq 26 ] && grep -q TL-DONE "$tmp/log" \
    && grep -q TL-LATENT-DONE "$tmp/log"; then
   ok "saliency and latent scripts ran to the end (26 checks)"
 else
-  not_ok "saliency and latent scripts ran to the end (26 checks)"; dump
+  nok "saliency and latent scripts ran to the end (26 checks)"; dump
 fi
 
 # The new layers' pixels equal the gegl command line's rendering.
 cmp () {
   # gegl-imgcmp "succeeds" on a missing file: check that first
   if [ -s "$1" ] && [ -s "$2" ] && gegl-imgcmp "$1" "$2" 1.0 >"$tmp/cmp" 2>&1; then ok "$3"
-  else not_ok "$3"; sed 's/^/# /' "$tmp/cmp"; fi
+  else nok "$3"; sed 's/^/# /' "$tmp/cmp"; fi
 }
 if command -v gegl >/dev/null; then
   # the op's default overlay weight (0.5): the PDB opacity (30) is the
@@ -76,41 +73,41 @@ if command -v gegl >/dev/null; then
     count=6 columns=3 cell-size=16 spacing=2 background=white >/dev/null 2>&1
   cmp "$tmp/gimp-latent.png" "$tmp/cli-latent.png" "latent samples image equals the gegl CLI's"
 else
-  ok "# SKIP gegl CLI not installed"
+  skip "gegl CLI not installed"
 fi
 
 # Failures: an execution error with our message, and GIMP carries on.
 if grep -q "Procedure execution of plug-in-tensorlens-saliency failed: model '/nonexistent/model.onnx': no such file" "$tmp/log"; then
   ok "bad model path: execution error naming it"
 else
-  not_ok "bad model path: execution error naming it"; dump
+  nok "bad model path: execution error naming it"; dump
 fi
 if grep -q "rank1: 'lots' is not an integer" "$tmp/log"; then ok "bad option: error naming it"
-else not_ok "bad option: error naming it"; dump; fi
+else nok "bad option: error naming it"; dump; fi
 if grep -q "options: opacity: '50' is not a number in 0..1 (the op's overlay weight; the new layer's opacity is the opacity argument, 0..100)" "$tmp/log"; then
   ok "layer opacity given as the op's opacity option: error saying which is which"
 else
-  not_ok "layer opacity given as the op's opacity option: error saying which is which"; dump
+  nok "layer opacity given as the op's opacity option: error saying which is which"; dump
 fi
 if grep -q "opacity 150 is not in 0..100" "$tmp/log"; then ok "layer opacity 150: error"
-else not_ok "layer opacity 150: error"; dump; fi
+else nok "layer opacity 150: error"; dump; fi
 # One undo step: GIMP 2.10's PDB can neither undo nor count undo steps, so
 # this checks what it can see: the plug-in closes the undo group it opens
 # (else GIMP closes it with this warning when the plug-in returns).
 if grep -q "left image undo in inconsistent state" "$tmp/log"; then
-  not_ok "undo groups closed by the plug-in"; dump
+  nok "undo groups closed by the plug-in"; dump
 else
   ok "undo groups closed by the plug-in"
 fi
 if grep -q "Procedure execution of plug-in-tensorlens-latent-samples failed: .*'emotion' is not an autoencoder" "$tmp/log"; then
   ok "latent samples of a classifier: error naming it"
 else
-  not_ok "latent samples of a classifier: error naming it"; dump
+  nok "latent samples of a classifier: error naming it"; dump
 fi
 if grep -q TL-ALIVE-1 "$tmp/log" && grep -q TL-ALIVE-2 "$tmp/log"; then
   ok "GIMP keeps running after a failed call"
 else
-  not_ok "GIMP keeps running after a failed call"; dump
+  nok "GIMP keeps running after a failed call"; dump
 fi
 # An installed bundle <plug-ins>/tensorlens/{tensorlens,gegl-ops/*.so} with
 # GEGL_PATH unset: the plug-in loads the ops next to itself.
@@ -132,14 +129,13 @@ printf '(plug-in-path "%s:%s/plug-ins")\n' "$tmp/bundle" "$gimplibdir" >"$tmp/gi
 if grep -q "TL-BUNDLE Saliency — EigenCAM (emotion)" "$tmp/log2"; then
   ok "bundle without GEGL_PATH: the plug-in loads the ops next to it"
 else
-  not_ok "bundle without GEGL_PATH: the plug-in loads the ops next to it"; sed 's/^/# /' "$tmp/log2" | tail -20
+  nok "bundle without GEGL_PATH: the plug-in loads the ops next to it"; sed 's/^/# /' "$tmp/log2" | tail -20
 fi
 
 # nothing else went wrong
 if grep -v "nonexistent\|rank1\|opacity\|plug-in-tensorlens-\|not an autoencoder" "$tmp/log" | grep -qi "critical\|segmentation\|fatal"; then
-  not_ok "no criticals or crashes in the log"; dump
+  nok "no criticals or crashes in the log"; dump
 else
   ok "no criticals or crashes in the log"
 fi
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

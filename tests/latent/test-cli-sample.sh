@@ -4,10 +4,7 @@ tl=$1
 data=${TL_TEST_DATA:?}/latent
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else nok "$desc"; fi; }
+. "$(dirname "$0")/../tap.sh"
 # refuses DESC PATTERN ARGS...: exit status 1 or 2, stderr matches PATTERN.
 refuses() {
   desc=$1; pat=$2; shift 2
@@ -19,9 +16,9 @@ refuses() {
 # The PMF sampler's output is the Python reference's file, byte for byte.
 check "pmf q=8 r=1 seed 42 equals ref_sampler.py's file" sh -c \
   "'$tl' sample --latents '$data/pmf_bank.npy' --levels 8 --radius 1 --count 300 --seed 42 \
-     --output '$tmp/s.npy' >'$tmp/log' && cmp -s '$tmp/s.npy' '$data/pmf_q8_r1_s42.npy'"
+     --output '$tmp/s.npy' >'$tmp/said' && cmp -s '$tmp/s.npy' '$data/pmf_q8_r1_s42.npy'"
 check "the summary line names count, dimension and parameters" \
-  grep -q "wrote 300 samples of dimension 5 to .*(sampler pmf, levels 8, radius 1, seed 42)" "$tmp/log"
+  grep -q "wrote 300 samples of dimension 5 to .*(sampler pmf, levels 8, radius 1, seed 42)" "$tmp/said"
 check "pmf with the largest seed equals the reference" sh -c \
   "'$tl' sample --latents '$data/pmf_bank.npy' --sampler pmf --levels 16 --radius 3 --count 100 \
      --seed 18446744073709551615 -o '$tmp/m.npy' >/dev/null && \
@@ -52,7 +49,7 @@ if command -v script >/dev/null 2>&1; then
     "script -qec \"'$tl' sample --latents '$data/gmm_2d.npy' --sampler gmm --components 3 --count 5 -o '$tmp/g.npy'\" /dev/null | \
      grep -q 'fitting: EM iteration 1 (at most 2000), mean log-likelihood'"
 else
-  n=$((n+1)); echo "ok $n # SKIP script(1) from util-linux is not installed"
+  skip "script(1) from util-linux is not installed"
 fi
 
 refuses "NaN in the bank names file, row and column" "cli_bank_nan.npy: latent bank: value at row 2, column 1 is NaN" \
@@ -96,5 +93,4 @@ refuses "output in a missing directory, before fitting" "does not exist or is no
   --latents "$data/pmf_bank.npy" --count 5 -o "$tmp/no/such/dir/x.npy"
 check "no output file is left by a refused run" test ! -e "$tmp/x.npy"
 
-echo "1..$n"
-exit $fail
+tap_done

@@ -8,11 +8,7 @@ tl=$1
 d=${TL_TEST_DATA:-tests/data}/nn/models/mobilenetv2-w01
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check () { desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
+. "$(dirname "$0")/../tap.sh"
 py=/usr/bin/python3
 close () {  # close GOT.npy WANT.npy: relative L2 <= 1e-4
   "$py" -c "
@@ -25,7 +21,7 @@ sys.exit(0 if a.shape == b.shape and e <= 1e-4 else 1)" "$1" "$2"
 target=/features/features.18/features.18.2/Clip_output_0
 tapfile=$("$py" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$d/ort.json" "$target")
 
-echo "1..17"
+tap_plan 17
 "$tl" info "$d/model.onnx" >"$tmp/info.txt" 2>&1
 check "info names the default target layer" grep -q "^default target layer: $target\$" "$tmp/info.txt"
 check "info lists the input shape" grep -q "^  input  1x3x64x64\$" "$tmp/info.txt"
@@ -103,6 +99,6 @@ import numpy as np, sys
 s = np.load(sys.argv[1])
 sys.exit(0 if np.array_equal(s, np.arange(60, dtype=np.float32).reshape(3, 4, 5) + 0.5) else 1)" "$tmp/sum.npy"
 else
-  n=$((n + 1)); echo "ok $n # SKIP libonnx-testdata not installed"
+  skip "libonnx-testdata not installed"
 fi
-[ $fails -eq 0 ]
+tap_done

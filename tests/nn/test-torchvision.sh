@@ -12,11 +12,11 @@ root=${TL_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cache=${TL_BUILD_ROOT:-/tmp}/nn-model-cache
 models="resnet18 mobilenet_v2 squeezenet1_1 densenet121 shufflenet_v2_x1_0 mobilenet_v3_small efficientnet_b0"
 
-skip () { echo "1..1"; echo "ok 1 # SKIP $1"; exit 0; }
-/usr/bin/python3 -c "import torch, torchvision, onnx" 2>/dev/null || skip "PyTorch/torchvision/onnx not installed"
-command -v node >/dev/null 2>&1 || skip "node not installed"
+. "$(dirname "$0")/../tap.sh"
+/usr/bin/python3 -c "import torch, torchvision, onnx" 2>/dev/null || skip_all "PyTorch/torchvision/onnx not installed"
+command -v node >/dev/null 2>&1 || skip_all "node not installed"
 if [ ! -d "$root/tools/ref/node_modules/onnxruntime-node" ]; then
-  (cd "$root/tools/ref" && npm ci --no-audit --no-fund >/dev/null 2>&1) || skip "onnxruntime-node not installable"
+  (cd "$root/tools/ref" && npm ci --no-audit --no-fund >/dev/null 2>&1) || skip_all "onnxruntime-node not installable"
 fi
 stamp=$(cat "$root/tests/nn/make-torchvision-refs.py" "$root/tools/ref/nn-ort-ref.js" | sha256sum | cut -c1-16)
 if [ "$(cat "$cache/stamp" 2>/dev/null)" != "$stamp" ]; then

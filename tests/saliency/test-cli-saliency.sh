@@ -6,11 +6,7 @@ data=${TL_TEST_DATA:-tests/data}/saliency
 py=/usr/bin/python3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-skip() { n=$((n+1)); echo "ok $n # SKIP $1"; }
-check() { desc=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$desc"; else nok "$desc"; sed 's/^/# /' "$tmp/log"; fi; }
+. "$(dirname "$0")/../tap.sh"
 # expect_fail DESC PATTERN ARGS...: exit status 1 and PATTERN on stderr.
 expect_fail() {
   desc=$1; pat=$2; shift 2
@@ -100,5 +96,4 @@ if have_numpy; then
 else
   skip "numpy not installed"; skip "numpy not installed"
 fi
-echo "1..$n"
-exit $fail
+tap_done
