@@ -247,11 +247,27 @@ conv_bias_task (void *data, int64_t o0, int64_t o1)
                    c->act);
 }
 
-/* One (image, group). A short output (at most 256 columns) goes to
- * tl_k_gemm_small_n. Otherwise, with T threads the columns are cut into a multiple
- * of T tiles, claimed by the threads as they get free; a small output
- * (ResNet's 7x7 layers) has too few columns for that and is split over
- * its output channels instead, after a shared im2col. */
+/* The GEMM's right operand for all the columns at once: the input itself
+ * for a pointwise conv, else the whole im2col (built in parallel). */
+static const float *
+whole_columns (const conv_tiles *c, int64_t *ld)
+{
+  if (c->pw)
+    {
+      *ld = c->hw;
+      return c->xg;
+    }
+  tl_k_im2col (c->xg, c->cg, c->xs.h, c->xs.w, c->p, c->ys.h, c->ys.w, c->scratch);
+  *ld = c->ohw;
+  return c->scratch;
+}
+
+/* One (image, group). A short output (8..256 columns) goes to
+ * tl_k_gemm_small_n. Otherwise, with T threads, the columns are cut into
+ * at least 2T tiles, claimed by the threads as they get free; an output
+ * with too few columns for that (ResNet's 7x7 layers, whose K is too large
+ * for tl_k_gemm_small_n) is split over its output channels instead, after
+ * a shared im2col. */
 static void
 conv_group (conv_tiles *c)
 {
@@ -259,14 +275,8 @@ conv_group (conv_tiles *c)
   if (tl_k_gemm_small_n_fits (c->og, c->ohw, c->k))
     {
       /* a short output: our own GEMM, which streams the weights once */
-      const float *cols = c->xg;
-      int64_t ldx = c->hw;
-      if (!c->pw)
-        {
-          tl_k_im2col (c->xg, c->cg, c->xs.h, c->xs.w, c->p, c->ys.h, c->ys.w, c->scratch);
-          cols = c->scratch;
-          ldx = c->ohw;
-        }
+      int64_t ldx;
+      const float *cols = whole_columns (c, &ldx);
       tl_k_gemm_small_n (c->og, c->ohw, c->k, c->wg, cols, ldx,
                          c->bias ? c->bias + c->g * c->og : NULL, c->act, c->yg);
       return;
@@ -280,9 +290,9 @@ conv_group (conv_tiles *c)
     }
   if (c->ohw >= nt * MIN_TILE_PARALLEL)
     {
-      /* at least TILES_PER_THREAD * nt tiles of nb columns (rounded down, so that the nt
-       * threads' im2col tiles fit the scratch of one whole im2col), plus
-       * one short tile for the remainder */
+      /* at least TILES_PER_THREAD * nt tiles of nb columns (rounded
+       * down, so that the nt threads' im2col tiles fit the scratch of one
+       * whole im2col), plus one short tile for the remainder */
       const int64_t want = column_tile (c->k, c->og);
       c->nb = c->ohw / (nt * MAX (TILES_PER_THREAD, c->ohw / (nt * want)));
       if (c->nb > 16)
@@ -291,14 +301,8 @@ conv_group (conv_tiles *c)
       tl_k_parallel (c->tiles, conv_tile_task, c);
       return;
     }
-  const float *cols = c->xg;
-  int64_t ldb = c->hw;
-  if (!c->pw)
-    {
-      tl_k_im2col (c->xg, c->cg, c->xs.h, c->xs.w, c->p, c->ys.h, c->ys.w, c->scratch);
-      cols = c->scratch;
-      ldb = c->ohw;
-    }
+  int64_t ldb;
+  const float *cols = whole_columns (c, &ldb);
   tl_k_sgemm (CblasNoTrans, CblasNoTrans, c->og, c->ohw, c->k, 1.0f, c->wg, c->k, cols, ldb,
               0.0f, c->yg, c->ohw);
   tl_k_parallel (c->og, conv_bias_task, c);

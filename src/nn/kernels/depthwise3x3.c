@@ -188,32 +188,7 @@ planes (const dw3_ctx *c, int64_t begin, int64_t end)
   g_free (buf);
 }
 
-__attribute__ ((target ("avx2,fma"))) static void
-planes_avx2 (void *data, int64_t begin, int64_t end)
-{
-  planes (data, begin, end);
-}
-
-static void
-planes_base (void *data, int64_t begin, int64_t end)
-{
-  planes (data, begin, end);
-}
-
-static tl_k_range_fn
-pick_planes (void)
-{
-  static tl_k_range_fn fn;
-  tl_k_range_fn f = g_atomic_pointer_get (&fn);
-  if (f == NULL)
-    {
-      __builtin_cpu_init ();
-      f = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? planes_avx2
-                                                                            : planes_base;
-      g_atomic_pointer_set (&fn, f);
-    }
-  return f;
-}
+TL_K_AVX2_RANGE_FN (planes)
 
 /* Largest plane buffer (floats) per thread; bigger planes go to the
  * general loops of depthwise.c. */

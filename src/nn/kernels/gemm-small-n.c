@@ -111,32 +111,7 @@ blocks (const small_n_job *j, int64_t b0, int64_t b1)
     }
 }
 
-__attribute__ ((target ("avx2,fma"))) static void
-blocks_avx2 (void *data, int64_t b0, int64_t b1)
-{
-  blocks (data, b0, b1);
-}
-
-static void
-blocks_base (void *data, int64_t b0, int64_t b1)
-{
-  blocks (data, b0, b1);
-}
-
-static tl_k_range_fn
-pick_blocks (void)
-{
-  static tl_k_range_fn fn;
-  tl_k_range_fn f = g_atomic_pointer_get (&fn);
-  if (f == NULL)
-    {
-      __builtin_cpu_init ();
-      f = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? blocks_avx2
-                                                                            : blocks_base;
-      g_atomic_pointer_set (&fn, f);
-    }
-  return f;
-}
+TL_K_AVX2_RANGE_FN (blocks)
 
 gboolean
 tl_k_gemm_small_n_fits (int64_t M, int64_t N, int64_t K)

@@ -63,6 +63,20 @@ tl_k_expect_shape (const char *op, const char *what, tl_shape4 got,
   return FALSE;
 }
 
+gboolean
+tl_k_have_avx2_fma (void)
+{
+  static int have = -1; /* unknown */
+  int h = g_atomic_int_get (&have);
+  if (h < 0)
+    {
+      __builtin_cpu_init ();
+      h = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+      g_atomic_int_set (&have, h);
+    }
+  return h;
+}
+
 /* Every conv output passes through here once: worth an AVX2 clone (no FMA
  * in that target, so the same roundings as the baseline clone). The clones
  * are static behind a plain entry point: clang only emits the dispatcher

@@ -68,6 +68,26 @@ tl_k_ceil_div (int64_t a, int64_t b)
   return (a + b - 1) / b;
 }
 
+/* Whether this CPU runs the kernels' AVX2+FMA copies. */
+gboolean tl_k_have_avx2_fma (void);
+
+/* For a hand-vectorised loop body(ctx, begin, end) (always inline): defines
+ * body_avx2 and body_base, the body compiled for AVX2+FMA and for the
+ * baseline, and pick_body() returning the one for this CPU, to hand to
+ * tl_k_parallel. Not target_clones: clang (the fuzzer's compiler) only
+ * dispatches calls that see the clones' declaration. */
+#define TL_K_AVX2_RANGE_FN(body)                                                  \
+  __attribute__ ((target ("avx2,fma"))) static void body##_avx2 (void *ctx, int64_t b, \
+                                                                 int64_t e)       \
+  {                                                                               \
+    body (ctx, b, e);                                                             \
+  }                                                                               \
+  static void body##_base (void *ctx, int64_t b, int64_t e) { body (ctx, b, e); }  \
+  static tl_k_range_fn pick_##body (void)                                         \
+  {                                                                               \
+    return tl_k_have_avx2_fma () ? body##_avx2 : body##_base;                     \
+  }
+
 /* Applies y = act(y + b) over len floats. */
 void tl_k_bias_act (float *y, int64_t len, float b, tl_activation act);
 
