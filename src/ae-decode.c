@@ -7,28 +7,31 @@
 #include <string.h>
 
 /* The decoder for batch latents per pass, else (a graph that cannot be
- * re-batched) the decoder for one. */
+ * re-batched) the decoder for one; *nb is the batch it takes. */
 static tl_net *
-decoder_for (tl_model *model, int batch, GError **error)
+decoder_for (tl_model *model, int batch, int64_t *nb, GError **error)
 {
   if (batch > 1)
     {
       GError *local = NULL;
       tl_net *net = tl_model_decoder_batch (model, batch, &local);
+      *nb = batch;
       if (net)
         return net;
       g_clear_error (&local);
     }
+  *nb = 1;
   return tl_model_decoder (model, error);
 }
 
-/* One input of nb x latent_dim values and the card's output tensor. */
+/* One input of nb x latent_dim values, batch first, and the card's output
+ * tensor. */
 static gboolean
-check_decoder (const tl_card *c, tl_net *net, GError **error)
+check_decoder (const tl_card *c, tl_net *net, int64_t nb, GError **error)
 {
   const tl_net_tensor_info *in = tl_net_n_inputs (net) == 1 ? tl_net_input (net, 0) : NULL;
-  const int64_t nb = in && in->ndim > 0 ? in->shape[0] : 1;
-  if (!in || tl_shape_numel (in->ndim, in->shape) != nb * c->latent_dim)
+  if (!in || in->ndim < 1 || in->shape[0] != nb
+      || tl_shape_numel (in->ndim, in->shape) != nb * c->latent_dim)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
                    "%s: the decoder needs one input of %" G_GINT64_FORMAT
@@ -93,12 +96,13 @@ tl_ae_decode_each (tl_model *model, const float *z, int64_t n, int batch,
                    batch, TL_AE_DECODE_MAX_BATCH);
       return FALSE;
     }
-  tl_net *net = decoder_for (model, batch, error);
+  int64_t nb;
+  tl_net *net = decoder_for (model, batch, &nb, error);
   const tl_card *c = tl_model_card (model);
-  if (!net || !check_decoder (c, net, error))
+  if (!net || !check_decoder (c, net, nb, error))
     return FALSE;
   const tl_net_tensor_info *in = tl_net_input (net, 0);
-  const int64_t nb = in->shape[0], d = c->latent_dim;
+  const int64_t d = c->latent_dim;
   const int64_t per = (int64_t) c->out_channels * c->out_height * c->out_width;
   g_autoptr (tl_tensor) x = tl_tensor_new (in->ndim, in->shape, error);
   if (!x)

@@ -2,13 +2,16 @@
  * against torch (decode-ref-*.npy from tests/data/generate/make-tiny-ae.py),
  * batched against one at a time with the pass count, the streaming
  * callback and progress, the per-batch-size decoder cache, a decoder that
- * cannot be re-batched (make-fixed-batch-ae.py), and bad arguments. */
+ * cannot be re-batched (make-fixed-batch-ae.py), bad arguments, and cards
+ * that do not fit their decoder. */
 #include "ae-decode.h"
 
 #include "error.h"
 #include "npy.h"
 #include "tl-test.h"
 
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -245,6 +248,86 @@ test_bad (void)
   g_assert_nonnull (strstr (err->message, "not an autoencoder"));
 }
 
+/* tiny-ae.json with autoencoder.<key> set to value (an int if it parses as
+ * one, else a string), written into dir next to copies of its files (card
+ * paths are relative to the card). */
+static char *
+bad_card (const char *dir, const char *key, const char *value)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *src = tl_test_data ("generate/tiny-ae.json");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_file (parser, src, &err));
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *ae = json_object_get_object_member (root, "autoencoder");
+  JsonArray *files = json_object_get_array_member (root, "files");
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      const char *f = json_object_get_string_member (json_array_get_object_element (files, i),
+                                                     "path");
+      g_autofree char *rel = g_build_filename ("generate", f, NULL);
+      g_autofree char *from = tl_test_data (rel);
+      g_autofree char *to = g_build_filename (dir, f, NULL);
+      g_autofree char *bytes = NULL;
+      gsize len;
+      g_assert_true (g_file_get_contents (from, &bytes, &len, &err));
+      g_assert_true (g_file_set_contents (to, bytes, len, &err));
+    }
+  char *end;
+  gint64 v = g_ascii_strtoll (value, &end, 10);
+  JsonObject *target = g_str_has_prefix (key, "output.")
+                         ? json_object_get_object_member (ae, "output") : ae;
+  const char *name = g_str_has_prefix (key, "output.") ? key + 7 : key;
+  if (*end)
+    json_object_set_string_member (target, name, value);
+  else
+    json_object_set_int_member (target, name, v);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  g_autofree char *base = g_strdup_printf ("bad-%s.json", name);
+  char *path = g_build_filename (dir, base, NULL);
+  g_assert_true (json_generator_to_file (gen, path, &err));
+  return path;
+}
+
+/* A card that does not fit its decoder is refused with the field named. */
+static void
+test_bad_card (void)
+{
+  const struct { const char *key, *value; int batch; const char *want; } cases[] = {
+    { "latent_dim", "5", 1, "the decoder needs one input of 1 x 5 values (latent_dim)" },
+    { "latent_dim", "5", 16, "the decoder needs one input of 16 x 5 values (latent_dim)" },
+    { "decoder_output", "nope", 1, "no tensor 'nope' (decoder_output)" },
+    { "output.channels", "1", 1, "decoder output 'image' does not have the card's shape "
+                                 "1x1x8x8" },
+    { "output.height", "4", 16, "decoder output 'image' does not have the card's shape "
+                                "16x3x4x8" },
+  };
+  g_autoptr (GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tl-ae-decode-XXXXXX", &err);
+  g_assert_no_error (err);
+  g_autoptr (tl_tensor) z = latents ();
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *card = bad_card (dir, cases[i].key, cases[i].value);
+      g_autoptr (tl_model) m = tl_model_load (card, &err);
+      g_assert_no_error (err);
+      g_assert_null (tl_ae_decode (m, z->data, 3, cases[i].batch, &err));
+      g_assert_error (err, TL_ERROR, TL_ERROR_INVALID);
+      g_test_message ("%s = %s: %s", cases[i].key, cases[i].value, err->message);
+      g_assert_nonnull (strstr (err->message, cases[i].want));
+      g_clear_error (&err);
+      g_remove (card);
+    }
+  const char *files[] = { "tiny-ae-encoder.onnx", "tiny-ae-decoder.onnx", "tiny-ae-latents.npy" };
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *f = g_build_filename (dir, files[i], NULL);
+      g_remove (f);
+    }
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -255,6 +338,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ae-decode/cache", test_cache);
   g_test_add_func ("/ae-decode/fixed-batch", test_fixed_batch);
   g_test_add_func ("/ae-decode/bad", test_bad);
+  g_test_add_func ("/ae-decode/bad-card", test_bad_card);
   int r = g_test_run ();
   tl_model_cache_clear ();
   return r;
