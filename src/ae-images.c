@@ -214,7 +214,7 @@ tl_ae_load_images (const tl_card *ae, const char *path, int64_t max, GError **er
   return load_idx (ae, path, max, error);
 }
 
-/* ---- encoder and decoder ------------------------------------------------ */
+/* ---- encoder ----------------------------------------------------------- */
 
 tl_tensor *
 tl_ae_encode (const tl_card *ae, const tl_tensor *images, GError **error)
@@ -259,55 +259,6 @@ tl_ae_encode (const tl_card *ae, const tl_tensor *images, GError **error)
     }
   tl_net_free (net);
   return z;
-}
-
-tl_tensor *
-tl_ae_decode (const tl_card *ae, const float *z, int64_t n, GError **error)
-{
-  const int C = ae->out_channels, H = ae->out_height, W = ae->out_width, d = ae->latent_dim;
-  if (n < 1 || n > TL_AE_MAX_IMAGES)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "decode: %" G_GINT64_FORMAT
-                   " latents, need 1..%d", n, TL_AE_MAX_IMAGES);
-      return NULL;
-    }
-  int64_t batch;
-  tl_net *net = load_batched (ae->decoder, &batch, error);
-  if (!net)
-    return NULL;
-  const tl_net_tensor_info *in = tl_net_input (net, 0);
-  if (tl_net_n_inputs (net) != 1 || tl_shape_numel (in->ndim, in->shape) != batch * d)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "%s: the decoder needs one input of 1 x %d values (latent_dim)", ae->decoder,
-                   d);
-      tl_net_free (net);
-      return NULL;
-    }
-  int64_t shape[4] = { n, C, H, W };
-  g_autoptr (tl_tensor) x = tl_tensor_new (in->ndim, in->shape, error);
-  tl_tensor *t = x ? tl_tensor_new (4, shape, error) : NULL;
-  const int64_t per = (int64_t) C * H * W;
-  const double lo = ae->out_min, range = ae->out_max - ae->out_min;
-  for (int64_t s = 0; t && s < n; s += batch)
-    {
-      int64_t m = MIN (batch, n - s);
-      memset (x->data, 0, sizeof (float) * batch * d);
-      memcpy (x->data, z + s * d, sizeof (float) * m * d);
-      g_autofree float *out = g_new (float, batch * per);
-      if (!run_copy (net, x, ae->decoder_output, batch, per, out, error))
-        {
-          g_clear_pointer (&t, tl_tensor_free);
-          break;
-        }
-      for (int64_t i = 0; i < m * per; i++)
-        {
-          double v = (out[i] - lo) / range;
-          t->data[s * per + i] = isnan (v) ? 0.0f : (float) CLAMP (v, 0.0, 1.0);
-        }
-    }
-  tl_net_free (net);
-  return t;
 }
 
 /* ---- feature network ---------------------------------------------------- */

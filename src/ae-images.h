@@ -8,7 +8,8 @@
  * the shipped autoencoders is also its input geometry: a real image is
  * resized to the card's inner input size, converted to its channels and
  * framed by the card's zero padding, so real and decoded images are
- * directly comparable and go through one feature path:
+ * directly comparable (decoded ones come from tl_ae_decode, ae-decode.h)
+ * and go through one feature path:
  *
  *   crop (autoencoder.feature_crop, default the whole image) -> the feature
  *   model's own preprocessing (tl_preprocess: resize, colour, scale, mean,
@@ -25,7 +26,8 @@
 /* At most this many images are read from a data set (a bound on work and
  * on memory: 2^18 x 3 x 32 x 32 floats is 3 GB). */
 #define TL_AE_MAX_IMAGES (1 << 18)
-/* Batch size of the decoder, encoder and feature runs. */
+/* Batch size of the encoder and feature runs, and of eval-sampling's
+ * decoding (tl_ae_decode, ae-decode.h). */
 #define TL_AE_BATCH 64
 
 /* The images of path, at most max (0 = all, up to TL_AE_MAX_IMAGES): an IDX
@@ -39,10 +41,6 @@ tl_tensor *tl_ae_load_images (const tl_card *ae, const char *path, int64_t max,
  * encoder with its normalisation (pixel·255·scale − mean) / std; the padding
  * frame is zero in the model input. */
 tl_tensor *tl_ae_encode (const tl_card *ae, const tl_tensor *images, GError **error);
-
-/* Decodes n latents (rows of latent_dim floats) into n x C x H x W images,
- * the card's [min, max] mapped to [0,1] and clamped (NaN gives 0). */
-tl_tensor *tl_ae_decode (const tl_card *ae, const float *z, int64_t n, GError **error);
 
 typedef struct tl_feature_net tl_feature_net;
 

@@ -1,6 +1,7 @@
 /* Latent samples -> decoded images -> grid; see generate.h. */
 #include "generate.h"
 
+#include "ae-decode.h"
 #include "error.h"
 #include "npy.h"
 
@@ -139,7 +140,7 @@ check_params (const tl_model *model, const tl_generate_params *p, GError **error
   RANGE (p->columns, 0, TL_GENERATE_MAX_COUNT, "columns");
   RANGE (p->cell_size, 0, 1024, "cell-size");
   RANGE (p->spacing, 0, 256, "spacing");
-  RANGE (p->decode_batch, 1, 64, "decode batch");
+  RANGE (p->decode_batch, 1, TL_AE_DECODE_MAX_BATCH, "decode batch");
 #undef RANGE
   for (int i = 0; i < 4; i++)
     if (!(p->background[i] >= 0 && p->background[i] <= 1))
@@ -186,146 +187,56 @@ tl_generate_grid_size (const tl_model *model, const tl_generate_params *p, int *
 /* ---- decoding --------------------------------------------------------- */
 
 typedef struct {
-  tl_model        *model;
-  tl_net          *decoder;
-  tl_net          *batched;   /* the decoder for `batch` latents per pass, or NULL */
-  int              batch;
-  const tl_card   *card;
-  tl_image       **out;
-  int              count;
-  tl_progress_func progress;
-  void            *progress_data;
-} decode_state;
+  const tl_card *card;
+  tl_image     **out;
+} to_images;
 
-/* One decoded C x H x W plane set -> an image in [0,1] (interleaved). */
-static tl_image *
-image_from_planes (const decode_state *s, const float *planar, GError **error)
-{
-  const int C = s->card->out_channels, H = s->card->out_height, W = s->card->out_width;
-  tl_image *img = tl_image_new (W, H, C, error);
-  if (!img)
-    return NULL;
-  const double lo = s->card->out_min, range = s->card->out_max - s->card->out_min;
-  for (int c = 0; c < C; c++)
-    for (int i = 0; i < H * W; i++)
-      {
-        double v = (planar[(size_t) c * H * W + i] - lo) / range;
-        img->data[(size_t) i * C + c] = isnan (v) ? 0.0f : (float) CLAMP (v, 0.0, 1.0);
-      }
-  return img;
-}
-
-/* n latents (n <= the net's batch; unused rows are zeros) -> out[0..n). */
+/* Decoded C x H x W planes (already in [0,1]) -> interleaved images. */
 static gboolean
-decode_run (decode_state *s, tl_net *net, const float *z, int64_t n, tl_image **out,
-            GError **error)
+make_images (const float *planar, int64_t first, int64_t n, void *user, GError **error)
 {
-  const tl_net_tensor_info *in = tl_net_input (net, 0);
-  const int64_t nb = in->shape[0], d = s->card->latent_dim;
-  g_autoptr (tl_tensor) x = tl_tensor_new (in->ndim, in->shape, error);
-  if (!x)
-    return FALSE;
-  memcpy (x->data, z, sizeof (float) * (size_t) (n * d));
-  const tl_tensor *inputs[1] = { x };
-  const char *taps[1] = { s->card->decoder_output };
-  tl_net_result *r = tl_model_run (s->model, net, inputs, 1, taps, 1, TL_NET_RUN_DEFAULT,
-                                   error);
-  if (!r)
-    return FALSE;
-  const tl_tensor *y = tl_net_result_get (r, s->card->decoder_output);
-  const int C = s->card->out_channels, H = s->card->out_height, W = s->card->out_width;
-  gboolean ok = y && y->ndim == 4 && y->shape[0] == nb && y->shape[1] == C && y->shape[2] == H
-                && y->shape[3] == W;
-  if (!ok)
-    g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                 "decoder output '%s' does not have the card's shape %" G_GINT64_FORMAT
-                 "x%dx%dx%d", s->card->decoder_output, nb, C, H, W);
-  g_autofree float *planar = ok ? g_new (float, (size_t) nb * C * H * W) : NULL;
-  if (ok)
-    tl_tensor_gather (y, planar);
-  for (int64_t k = 0; ok && k < n; k++)
-    ok = (out[k] = image_from_planes (s, planar + (size_t) k * C * H * W, error)) != NULL;
-  tl_net_result_free (r);
-  return ok;
-}
-
-/* A batch of the sampler's stream: one decoder pass per s->batch latents
- * with the batched decoder, else one pass per latent. */
-static gboolean
-decode_batch (const float *z, int64_t first, int64_t count, int64_t d, gpointer user,
-              GError **error)
-{
-  decode_state *s = user;
-  const int64_t step = s->batched ? s->batch : 1;
-  for (int64_t k = 0; k < count; k += step)
+  to_images *t = user;
+  const int C = t->card->out_channels, H = t->card->out_height, W = t->card->out_width;
+  for (int64_t k = 0; k < n; k++)
     {
-      int64_t n = MIN (step, count - k);
-      if (!decode_run (s, s->batched ? s->batched : s->decoder, z + k * d, n,
-                       s->out + first + k, error))
+      tl_image *img = t->out[first + k] = tl_image_new (W, H, C, error);
+      if (!img)
         return FALSE;
-      if (s->progress)
-        s->progress ((double) (first + k + n) / s->count, "decoding samples", s->progress_data);
+      const float *src = planar + (size_t) k * C * H * W;
+      for (int c = 0; c < C; c++)
+        for (int i = 0; i < H * W; i++)
+          img->data[(size_t) i * C + c] = src[(size_t) c * H * W + i];
     }
   return TRUE;
 }
 
-static gboolean
-check_decoder (const tl_card *c, tl_net *dec, GError **error)
-{
-  const tl_net_tensor_info *in = tl_net_n_inputs (dec) == 1 ? tl_net_input (dec, 0) : NULL;
-  int64_t n = 1;
-  for (int i = 0; in && i < in->ndim; i++)
-    n *= in->shape[i];
-  if (!in || in->shape[0] != 1 || n != c->latent_dim)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                   "%s: the decoder needs one input of 1 x %d values (latent_dim)", c->decoder,
-                   c->latent_dim);
-      return FALSE;
-    }
-  if (!tl_net_find_tensor (dec, c->decoder_output))
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID, "%s: no tensor '%s' (decoder_output)",
-                   c->decoder, c->decoder_output);
-      return FALSE;
-    }
-  return TRUE;
-}
-
+/* Samples 0 .. count-1 of the seed's stream, drawn under the cache lock
+ * (the fitted sampler belongs to the cache) and decoded after it, so
+ * decoding does not hold up other threads' fits. */
 tl_image **
 tl_generate_samples (tl_model *model, const tl_generate_params *p, tl_progress_func progress,
                      void *progress_data, GError **error)
 {
-  if (!check_params (model, p, error))
+  /* a decoder that does not load fails before the (slower) sampler fit */
+  if (!check_params (model, p, error) || !tl_model_decoder (model, error))
     return NULL;
-  const tl_card *card = tl_model_card (model);
-  tl_net *dec = tl_model_decoder (model, error);
-  if (!dec || !check_decoder (card, dec, error))
-    return NULL;
-  decode_state s = { model, dec, NULL, p->decode_batch, card, g_new0 (tl_image *, p->count),
-                     p->count, progress, progress_data };
-  if (s.batch > 1)
-    {
-      /* a graph that cannot be re-batched is decoded one latent at a time:
-       * the same images, more passes */
-      GError *local = NULL;
-      s.batched = tl_model_decoder_batch (model, s.batch, &local);
-      g_clear_error (&local);
-    }
   G_LOCK (fits);
   tl_sampler *sampler = fit_locked (model, &p->sampler, error);
-  gboolean ok = sampler && tl_sampler_check_count (sampler, 0, p->count, error)
-                && tl_sampler_sample_batches (sampler, p->seed, 0, p->count, s.batch,
-                                              decode_batch, &s, error);
+  g_autoptr (tl_tensor) z = sampler ? tl_sampler_sample_tensor (sampler, p->seed, 0, p->count,
+                                                                error)
+                                    : NULL;
   G_UNLOCK (fits);
-  if (!ok)
+  if (!z)
+    return NULL;
+  to_images t = { tl_model_card (model), g_new0 (tl_image *, p->count) };
+  if (!tl_ae_decode_each (model, z->data, p->count, p->decode_batch, make_images, &t, progress,
+                          progress_data, error))
     {
       for (int i = 0; i < p->count; i++)
-        tl_image_free (s.out[i]);
-      g_free (s.out);
-      return NULL;
+        tl_image_free (t.out[i]);
+      g_clear_pointer (&t.out, g_free);
     }
-  return s.out;
+  return t.out;
 }
 
 tl_image *

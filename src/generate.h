@@ -4,10 +4,9 @@
  *   1. a sampler (PMF vicinity, GMM, Gaussian, prior; src/latent) is fitted
  *      on the model's latent bank (fitted samplers are cached per model and
  *      parameters);
- *   2. samples 0 .. count-1 of the seed's stream are drawn in batches of
- *      decode_batch and decoded a batch per pass by the decoder loaded for
- *      that batch size (one at a time if the graph cannot be re-batched;
- *      the default is one at a time, see TL_GENERATE_DECODE_BATCH);
+ *   2. samples 0 .. count-1 of the seed's stream are drawn and decoded,
+ *      decode_batch per pass (tl_ae_decode_each, ae-decode.h; the default
+ *      is one at a time, see TL_GENERATE_DECODE_BATCH);
  *   3. each decoded image, mapped from the card's [min, max] to [0,1], is
  *      resized (bilinear, half-pixel) into a cell_size x cell_size cell of
  *      a grid: columns cells per row, spacing pixels between cells and
@@ -37,7 +36,8 @@ typedef struct {
   int               cell_size;    /* pixels, 1..1024; 0 = the decoder's output width */
   int               spacing;      /* pixels between and around cells, 0..256 */
   float             background[4];/* RGBA in [0,1] */
-  int               decode_batch; /* latents per decoder pass, 1..64: speed only,
+  int               decode_batch; /* latents per decoder pass, 1..64
+                                   * (TL_AE_DECODE_MAX_BATCH): speed only,
                                    * the images do not depend on it */
 } tl_generate_params;
 

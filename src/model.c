@@ -21,12 +21,20 @@ struct tl_model
   GMutex          lock;        /* guards lazy loading and every run */
   tl_net         *net;
   tl_net         *decoder;
-  tl_net         *decoder_batch;     /* the decoder loaded for decoder_batch_n inputs */
-  int64_t         decoder_batch_n;
+  GArray         *decoders;    /* decoder_at_batch: the decoder per batch size > 1 */
   /* identity of the file when loaded, so the cache notices a changed file */
   gint64          mtime;
   gint64          size;
 };
+
+/* The decoder loaded for `batch` latents per pass, or why it cannot be:
+ * both are kept, so a graph is parsed once per batch size whatever the
+ * outcome. */
+typedef struct {
+  int64_t batch;
+  tl_net *net;
+  GError *error;
+} decoder_at_batch;
 
 static _Atomic int64_t forward_count;
 static _Atomic int64_t forward_usec;
@@ -322,7 +330,13 @@ tl_model_unref (tl_model *model)
     return;
   tl_net_free (model->net);
   tl_net_free (model->decoder);
-  tl_net_free (model->decoder_batch);
+  for (guint i = 0; model->decoders && i < model->decoders->len; i++)
+    {
+      decoder_at_batch *d = &g_array_index (model->decoders, decoder_at_batch, i);
+      tl_net_free (d->net);
+      g_clear_error (&d->error);
+    }
+  g_clear_pointer (&model->decoders, g_array_unref);
   tl_card_free (model->card);
   g_mutex_clear (&model->lock);
   g_free (model->name);
@@ -455,35 +469,54 @@ tl_net *
 tl_model_decoder_batch (tl_model *model, int64_t batch, GError **error)
 {
   g_return_val_if_fail (batch >= 1, NULL);
-  if (!tl_model_decoder (model, error))
-    return NULL;
+  tl_net *one = tl_model_decoder (model, error);
+  if (!one || batch == 1)
+    return one;
   g_mutex_lock (&model->lock);
-  tl_net *d = NULL;
-  if (model->decoder_batch && model->decoder_batch_n != batch)
-    /* others may be running it: never swapped under them */
-    g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
-                 "%s: the decoder is loaded for batch %" G_GINT64_FORMAT ", not %"
-                 G_GINT64_FORMAT, model->name, model->decoder_batch_n, batch);
-  else
+  if (!model->decoders)
+    model->decoders = g_array_new (FALSE, TRUE, sizeof (decoder_at_batch));
+  decoder_at_batch *d = NULL;
+  for (guint i = 0; !d && i < model->decoders->len; i++)
+    if (g_array_index (model->decoders, decoder_at_batch, i).batch == batch)
+      d = &g_array_index (model->decoders, decoder_at_batch, i);
+  if (!d)
     {
-      if (!model->decoder_batch)
-        {
-          model->decoder_batch = tl_net_load_batch (model->card->decoder, batch, error);
-          model->decoder_batch_n = batch;
-        }
-      d = model->decoder_batch;
+      /* loaded once and kept: others may be running it, so never dropped
+       * before the model */
+      decoder_at_batch fresh = { batch, NULL, NULL };
+      fresh.net = tl_net_load_batch (model->card->decoder, batch, &fresh.error);
+      g_array_append_val (model->decoders, fresh);
+      d = &g_array_index (model->decoders, decoder_at_batch, model->decoders->len - 1);
     }
+  tl_net *net = d->net;
+  if (!net)
+    g_propagate_error (error, g_error_copy (d->error));
   g_mutex_unlock (&model->lock);
-  return d;
+  return net;
+}
+
+/* Whether net is one of model's networks; called under the model's lock. */
+static gboolean
+owns_net (const tl_model *model, const tl_net *net)
+{
+  if (net && (net == model->net || net == model->decoder))
+    return TRUE;
+  for (guint i = 0; net && model->decoders && i < model->decoders->len; i++)
+    if (g_array_index (model->decoders, decoder_at_batch, i).net == net)
+      return TRUE;
+  return FALSE;
 }
 
 tl_net_result *
 tl_model_run (tl_model *model, tl_net *net, const tl_tensor *const *inputs, int n_inputs,
               const char *const *taps, int n_taps, guint flags, GError **error)
 {
-  g_return_val_if_fail (net == model->net || net == model->decoder
-                        || (net && net == model->decoder_batch), NULL);
   g_mutex_lock (&model->lock);
+  if (!owns_net (model, net))
+    {
+      g_mutex_unlock (&model->lock);
+      g_return_val_if_reached (NULL);
+    }
   atomic_fetch_add (&forward_count, 1);
   gint64 t0 = g_get_monotonic_time ();
   tl_net_result *r = tl_net_run (net, inputs, n_inputs, taps, n_taps, flags, error);

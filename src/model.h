@@ -78,13 +78,15 @@ tl_net     *tl_model_net (tl_model *model, GError **error);
  * other tasks). Owned by the model. */
 tl_net     *tl_model_decoder (tl_model *model, GError **error);
 /* The same decoder loaded for batch inputs at once (dim 0 = batch), for
- * decoding many latents per pass; loaded on first use for one batch size
- * (asking for another is an error). NULL + error if the graph cannot be
- * re-batched. Owned by the model; run it with tl_model_run. */
+ * decoding many latents per pass (batch 1 is tl_model_decoder). Loaded on
+ * first use for each batch size and kept with the model, as is the error
+ * when the graph cannot be re-batched (NULL + that error then, every time).
+ * Owned by the model; run it with tl_model_run. */
 tl_net     *tl_model_decoder_batch (tl_model *model, int64_t batch, GError **error);
 
-/* Runs net (tl_model_net or tl_model_decoder of this model) under the
- * model's lock and counts the forward pass. Same arguments as tl_net_run. */
+/* Runs net (tl_model_net, tl_model_decoder or tl_model_decoder_batch of
+ * this model) under the model's lock and counts the forward pass. Same
+ * arguments as tl_net_run. */
 tl_net_result *tl_model_run (tl_model *model, tl_net *net, const tl_tensor *const *inputs,
                              int n_inputs, const char *const *taps, int n_taps, guint flags,
                              GError **error);

@@ -13,6 +13,7 @@
  *
  * Latent-space measures in both forms: sliced W2, mean W1, Fréchet distance,
  * k-NN precision/recall, memorisation. */
+#include "ae-decode.h"
 #include "ae-images.h"
 #include "commands.h"
 #include "error.h"
@@ -62,7 +63,7 @@ typedef struct {
 
 /* MODEL form: what turns samples into images and features. */
 typedef struct {
-  const tl_card  *card;
+  tl_model       *model;      /* the autoencoder, owned by the caller */
   tl_feature_net *features;   /* NULL: latent measures only */
   tl_tensor      *real;       /* features of the held-out images */
   double         *real_radius;/* their k-NN radii (k = 3), computed once */
@@ -128,7 +129,8 @@ static gboolean
 image_measures (const image_side *im, const tl_tensor *samples, double *v, GError **error)
 {
   const int64_t n = samples->shape[0];
-  g_autoptr (tl_tensor) images = tl_ae_decode (im->card, samples->data, n, error);
+  g_autoptr (tl_tensor) images = tl_ae_decode (im->model, samples->data, n, TL_AE_BATCH,
+                                                 error);
   g_autoptr (tl_tensor) feats = images ? tl_feature_net_run (im->features, images, error)
                                        : NULL;
   if (!feats)
@@ -359,7 +361,7 @@ load_model_side (const char *name, const char *data, int64_t test_count,
                    "model '%s' is not an autoencoder: it has no latent space to sample", name);
       return FALSE;
     }
-  im->card = card;
+  im->model = *model;
   *train = load_2d (card->latent_bank, error);
   if (!*train)
     return FALSE;
