@@ -14,10 +14,13 @@
  * the 1.5*2^23 trick, no floorf call), then the Cephes polynomial for e^r
  * (relative error below 1e-7 over the whole range), scaled by 2^n through
  * the exponent bits. x is clamped to [-87.3, 88]: results stay normal and
- * finite (never denormal, inf or NaN). */
+ * finite (never denormal or inf); NaN stays NaN. */
 static inline float
 fast_expf (float x)
 {
+  if (x != x)
+    return x; /* NaN in, NaN out (as expf); the clamps below let it through
+               * and (int32_t) NaN is undefined (found by the fuzzer) */
   x = x < -87.3365447505531f ? -87.3365447505531f : x;
   x = x > 88.0f ? 88.0f : x;
   float t = x * 1.44269504088896341f + 12582912.0f;
