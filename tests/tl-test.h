@@ -11,6 +11,17 @@ tl_test_data (const char *rel)
   return g_build_filename (dir ? dir : "tests/data", rel, NULL);
 }
 
+/* A .npy fixture under tests/data, asserting that it loads. A macro so that
+ * tests not linking the npy reader need not declare it (include npy.h). */
+#define tl_test_npy(rel)                                                      \
+  ({                                                                          \
+    g_autofree char *p__ = tl_test_data (rel);                                \
+    GError *e__ = NULL;                                                       \
+    tl_tensor *t__ = tl_npy_load (p__, &e__);                                 \
+    g_assert_no_error (e__);                                                  \
+    t__;                                                                      \
+  })
+
 /* Asserts |a-b| <= tol elementwise, naming the first offending index. */
 #define tl_assert_close(a, b, n, tol)                                         \
   do {                                                                        \

@@ -27,21 +27,11 @@ load_model (const char *name)
   return m;
 }
 
-static tl_tensor *
-load_npy (const char *name)
-{
-  g_autoptr (GError) err = NULL;
-  g_autofree char *p = tl_test_data (name);
-  tl_tensor *t = tl_npy_load (p, &err);
-  g_assert_no_error (err);
-  return t;
-}
-
 /* The first N latents of tiny-ae's bank. */
 static tl_tensor *
 latents (void)
 {
-  tl_tensor *bank = load_npy ("generate/tiny-ae-latents.npy");
+  tl_tensor *bank = tl_test_npy ("generate/tiny-ae-latents.npy");
   g_assert_cmpint (bank->shape[0], >=, N);
   g_assert_cmpint (bank->shape[1], ==, 4);
   return bank;
@@ -81,8 +71,8 @@ test_matches_torch (void)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (tl_model) m = load_model ("generate/tiny-ae.json");
-  g_autoptr (tl_tensor) z = load_npy ("generate/decode-ref-z.npy");
-  g_autoptr (tl_tensor) want = load_npy ("generate/decode-ref-image.npy");
+  g_autoptr (tl_tensor) z = tl_test_npy ("generate/decode-ref-z.npy");
+  g_autoptr (tl_tensor) want = tl_test_npy ("generate/decode-ref-image.npy");
   for (int batch = 1; batch <= 4; batch += 3)
     {
       g_autoptr (tl_tensor) got = tl_ae_decode (m, z->data, z->shape[0], batch, &err);

@@ -22,16 +22,6 @@ tiny_ae (void)
   return m;
 }
 
-static tl_tensor *
-load_npy (const char *name)
-{
-  g_autoptr (GError) err = NULL;
-  g_autofree char *p = tl_test_data (name);
-  tl_tensor *t = tl_npy_load (p, &err);
-  g_assert_no_error (err);
-  return t;
-}
-
 /* The engine decodes as torch does (tolerance 1e-5 on sigmoid outputs). */
 static void
 test_decoder_matches_torch (void)
@@ -41,8 +31,8 @@ test_decoder_matches_torch (void)
   g_assert_cmpint (tl_model_task (m), ==, TL_TASK_AUTOENCODER);
   tl_net *dec = tl_model_decoder (m, &err);
   g_assert_no_error (err);
-  g_autoptr (tl_tensor) z = load_npy ("generate/decode-ref-z.npy");
-  g_autoptr (tl_tensor) want = load_npy ("generate/decode-ref-image.npy");
+  g_autoptr (tl_tensor) z = tl_test_npy ("generate/decode-ref-z.npy");
+  g_autoptr (tl_tensor) want = tl_test_npy ("generate/decode-ref-image.npy");
   for (int k = 0; k < z->shape[0]; k++)
     {
       int64_t shape[2] = { 1, 4 };
@@ -75,7 +65,7 @@ test_samples_match_sampler (gconstpointer data)
   g_assert_no_error (err);
   g_assert_cmpint (tl_model_forward_count () - n0, ==, 5);
 
-  g_autoptr (tl_tensor) bank = load_npy ("generate/tiny-ae-latents.npy");
+  g_autoptr (tl_tensor) bank = tl_test_npy ("generate/tiny-ae-latents.npy");
   g_autoptr (tl_sampler) s = tl_sampler_fit (bank, &p.sampler, NULL, NULL, &err);
   g_assert_no_error (err);
   g_autoptr (tl_tensor) z = tl_sampler_sample_tensor (s, 7, 0, 5, &err);

@@ -9,15 +9,12 @@
 #include <math.h>
 #include <string.h>
 
+/* A fixture of tests/data/imaging. */
 static tl_tensor *
 load_npy (const char *name)
 {
   g_autofree char *rel = g_build_filename ("imaging", name, NULL);
-  g_autofree char *p = tl_test_data (rel);
-  GError *e = NULL;
-  tl_tensor *t = tl_npy_load (p, &e);
-  g_assert_no_error (e);
-  return t;
+  return tl_test_npy (rel);
 }
 
 static tl_image *
