@@ -97,9 +97,12 @@ size_t  tl_net_weight_bytes (const tl_net *net);
 
 /* ---- running --------------------------------------------------------- */
 
-/* Threads used by OpenBLAS and by the engine's own loops. 0 = default:
- * env TENSORLENS_THREADS if set, else the number of processors. Global
- * (OpenBLAS is process-wide). Returns the count in effect. */
+/* Threads of the engine's own loops, GEMMs included (it splits them
+ * itself). 0 = default: env TENSORLENS_THREADS if set, else the number of
+ * processors. Global. Also sets OpenBLAS (process-wide) to one thread:
+ * its spinning workers took the cores from the engine's, so BLAS calls
+ * elsewhere in the library (saliency maths, GMM fitting) then run on one
+ * thread too. Returns the count in effect. */
 int  tl_nn_set_threads (int threads);
 int  tl_nn_get_threads (void);
 
