@@ -85,6 +85,13 @@ replay_one (gconstpointer data)
   g_free (buf);
 }
 
+/* g_ptr_array_sort passes pointers to the elements, not the elements */
+static int
+cmp_paths (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -97,7 +104,7 @@ main (int argc, char **argv)
   while ((name = g_dir_read_name (d)))
     g_ptr_array_add (files, g_build_filename (dir, name, NULL));
   g_dir_close (d);
-  g_ptr_array_sort (files, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (files, cmp_paths);
   /* one case per file, so a failure names it */
   for (guint i = 0; i < files->len; i++)
     {
