@@ -6,29 +6,8 @@
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
-
-function npyLoad(file) {
-  const buf = fs.readFileSync(file);
-  const hlen = buf.readUInt16LE(8);
-  const header = buf.toString('latin1', 10, 10 + hlen);
-  if (buf[6] !== 1 || !/'descr': '<f4'/.test(header)) throw new Error(`${file}: need v1 <f4`);
-  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').map((s) => s.trim())
-    .filter((s) => s.length).map(Number);
-  const body = buf.subarray(10 + hlen);
-  const data = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
-  return { data, shape };
-}
-
-function npySave(file, data, shape) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
-  const pre = Buffer.alloc(10);
-  pre.write('\x93NUMPY', 0, 'latin1');
-  pre[6] = 1;
-  pre.writeUInt16LE(header.length, 8);
-  fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'),
-    Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
-}
+const path = require('path');
+const { npyLoad, npySave } = require(path.join(__dirname, '..', '..', 'tools', 'ref', 'npy.js'));
 
 async function main() {
   const [model, inName, outName, inFile, outFile] = process.argv.slice(2);

@@ -18,7 +18,7 @@ command -v node >/dev/null 2>&1 || skip_all "node not installed"
 if [ ! -d "$root/tools/ref/node_modules/onnxruntime-node" ]; then
   (cd "$root/tools/ref" && npm ci --no-audit --no-fund >/dev/null 2>&1) || skip_all "onnxruntime-node not installable"
 fi
-stamp=$(cat "$root/tests/nn/make-torchvision-refs.py" "$root/tools/ref/nn-ort-ref.js" | sha256sum | cut -c1-16)
+stamp=$(cat "$root/tests/nn/make-torchvision-refs.py" "$root/tools/ref/nn-ort-ref.js" "$root/tools/ref/npy.js" | sha256sum | cut -c1-16)
 if [ "$(cat "$cache/stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$cache" && mkdir -p "$cache"
   /usr/bin/python3 "$root/tests/nn/make-torchvision-refs.py" "$cache" $models >"$cache/make.log" 2>&1 \

@@ -11,33 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
-
-function npyLoad(file) {
-  const buf = fs.readFileSync(file);
-  if (buf.toString('latin1', 1, 6) !== 'NUMPY') throw new Error(`${file}: not a .npy file`);
-  const major = buf[6];
-  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const off = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', off, off + hlen);
-  if (!/'descr': '<f4'/.test(header) || /'fortran_order': True/.test(header))
-    throw new Error(`${file}: need little-endian float32 C order, header ${header}`);
-  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').map((s) => s.trim())
-    .filter((s) => s.length).map(Number);
-  const data = new Float32Array(buf.buffer.slice(buf.byteOffset + off + hlen, buf.byteOffset + buf.length));
-  return { data, shape };
-}
-
-function npySave(file, data, shape) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
-  const pre = Buffer.alloc(10);
-  pre.write('\x93NUMPY', 0, 'latin1');
-  pre[6] = 1; pre[7] = 0;
-  pre.writeUInt16LE(header.length, 8);
-  const f32 = Float32Array.from(data);
-  fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'),
-    Buffer.from(f32.buffer, f32.byteOffset, f32.byteLength)]));
-}
+const { npyLoad, npySave } = require('./npy');
 
 async function runJob(job) {
   const session = await ort.InferenceSession.create(job.onnx, { intraOpNumThreads: 1 });

@@ -22,6 +22,7 @@ require('@tensorflow/tfjs-backend-wasm');
 const ort = require('onnxruntime-node');
 const { PNG } = require('pngjs');
 const jpeg = require('jpeg-js');
+const { npyLoad, npySave } = require('./npy');
 
 function readImage(file) {
   const buf = fs.readFileSync(file);
@@ -54,19 +55,13 @@ function fileHandler(modelJson) {
   };
 }
 
-function npyLoad(file) {
-  const buf = fs.readFileSync(file);
-  const hlen = buf.readUInt16LE(8);
-  const header = buf.toString('latin1', 10, 10 + hlen);
-  if (buf[6] !== 1 || !/'descr': '<f4'/.test(header)) throw new Error(`${file}: need a v1 float32 .npy`);
-  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').map((s) => s.trim())
-    .filter((s) => s.length).map(Number);
-  const data = new Float32Array(buf.buffer.slice(buf.byteOffset + 10 + hlen, buf.byteOffset + buf.length));
+function npyTensor(file) {
+  const { data, shape } = npyLoad(file);
   return tf.tensor(data, shape);
 }
 
 function preprocess(job) {
-  if (job.input_npy) return npyLoad(job.input_npy);   // an NHWC tensor given as is
+  if (job.input_npy) return npyTensor(job.input_npy);   // an NHWC tensor given as is
   return tf.tidy(() => {
     let x = readImage(job.photo);
     if (job.crop) {
@@ -85,19 +80,6 @@ function preprocess(job) {
 
 function toNCHW(t) {
   return t.rank === 4 ? tf.transpose(t, [0, 3, 1, 2]) : t;
-}
-
-function npySave(file, data, shape) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const pad = 64 - ((10 + header.length + 1) % 64);
-  header += ' '.repeat(pad % 64) + '\n';
-  const pre = Buffer.alloc(10);
-  pre.write('\x93NUMPY', 0, 'latin1');
-  pre[6] = 1; pre[7] = 0;
-  pre.writeUInt16LE(header.length, 8);
-  const f32 = Float32Array.from(data);
-  fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'),
-    Buffer.from(f32.buffer, f32.byteOffset, f32.byteLength)]));
 }
 
 function safe(name) {
