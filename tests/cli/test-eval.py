@@ -12,18 +12,8 @@ import csv, gzip, os, shutil, struct, subprocess, sys, tempfile
 tl = sys.argv[1]
 data = os.environ.get('TL_TEST_DATA', 'tests/data')
 cli = os.path.join(data, 'cli')
-n = 0
-failed = False
-
-
-def ok(cond, desc, info=''):
-    global n, failed
-    n += 1
-    print(('ok %d - %s' if cond else 'not ok %d - %s') % (n, desc))
-    if not cond:
-        failed = True
-        for line in str(info).splitlines()[-15:]:
-            print('# ' + line)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tap import ok, skip, done  # noqa: E402
 
 
 try:
@@ -189,8 +179,7 @@ if os.path.exists(fm) and os.path.exists(os.path.join(root, 'models', 'fmnist-cl
             and all(0 <= float(x['deletion_auc']) <= 1 for x in rows))
     ok(good, 'fmnist-classifier on 3 Fashion-MNIST test images (IDX .gz)', r.stderr + str(rows))
 else:
-    n += 1
-    print('ok %d # SKIP Fashion-MNIST data set or fmnist-classifier not available' % n)
+    skip('Fashion-MNIST data set or fmnist-classifier not available')
 
 # method settings (NAME:key=value...): each map equals the saliency command's with the same options
 specs = {'tsm:rho=0.5': ['--method', 'tsm', '--rho', '0.5'],
@@ -248,5 +237,4 @@ fails(['eval', os.path.join(data, 'generate', 'tiny-ae.json'), '--data', dset, '
 fails(['eval', os.path.join(cli, 'tinyemb.json'), '--data', dset, '--methods', 'gradcam', '-o', os.path.join(tmp, 'e')],
       'needs a reference image', 'Grad-CAM on an embedding')
 shutil.rmtree(tmp)
-print('1..%d' % n)
-sys.exit(1 if failed else 0)
+sys.exit(done())

@@ -17,16 +17,8 @@ import subprocess
 import sys
 import tempfile
 
-n = 0
-failed = False
-
-
-def ok(cond, desc):
-    global n, failed
-    n += 1
-    # One line per result: a quoted multi-line error message would not be TAP.
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, " ".join(str(desc).split())))
-    failed |= not cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tap import ok, done  # noqa: E402
 
 
 def rel(a, b):
@@ -77,7 +69,7 @@ def main():
         r = subprocess.run(cmd, capture_output=True, text=True)
         ok(r.returncode == 0, "eval-sampling fmnist-ae runs (%s)" % r.stderr.strip())
         if r.returncode != 0:
-            print("1..%d" % n)
+            done()
             return 1
         ok("FID, f-prec, f-rec: 128-d features 'features' of fmnist-classifier" in r.stdout,
            "the table names the feature network")
@@ -171,8 +163,7 @@ def main():
            "sample MODEL refuses the same bank (%s)" % r.stderr.strip())
         refuses("3 held-out images are too few", "need at least 4", "fmnist-ae", "--test", idx,
                 "--test-count", "3")
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -10,16 +10,8 @@ import subprocess
 import sys
 import tempfile
 
-n = 0
-failed = False
-
-
-def ok(cond, desc):
-    global n, failed
-    n += 1
-    # One line per result: a quoted multi-line error message would not be TAP.
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, " ".join(str(desc).split())))
-    failed |= not cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tap import ok, done  # noqa: E402
 
 
 def close(a, b, rtol=1e-9):
@@ -45,7 +37,7 @@ def main():
                             "--json", out], capture_output=True, text=True)
         ok(r.returncode == 0, "eval-sampling runs (%s)" % r.stderr.strip())
         if r.returncode != 0:
-            print("1..%d" % n)
+            done()
             return 1
         ok("pmf levels=8 radius=1" in r.stdout and "gmm components=2" in r.stdout
            and "bank copy (reference)" in r.stdout, "the table lists every configuration")
@@ -97,8 +89,7 @@ def main():
                 "--latents", os.path.join(data, "pmf_bank.npy"), "--test",
                 os.path.join(data, "cli_bank_nan.npy"), "--sampler", "gaussian", "--count", "10")
         refuses("required options", "are required", "--latents", train)
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -15,15 +15,8 @@ import tempfile
 root = os.environ.get("TL_SOURCE_ROOT", ".")
 emoji = os.environ.get("EMOJI_DIR", "/work/cache/emoji/package")
 pngs = os.path.join(emoji, "img", "google", "64")
-n = fails = 0
-
-
-def ok(cond, desc):
-    global n, fails
-    n += 1
-    fails += not cond
-    print(("ok" if cond else "not ok") + f" {n} - {desc}", flush=True)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tap import ok, done  # noqa: E402
 
 
 def skip(k, why):
@@ -73,5 +66,4 @@ mse = float(np.mean((y.astype(np.float64) - x) ** 2))
 want = card["metrics"]["test_reconstruction_mse"]
 print(f"# held-out reconstruction MSE by our engine {mse:.7f}, card {want} (tol 0.1% relative)")
 ok(abs(mse - want) <= 1e-3 * want, "held-out reconstruction MSE = the card's")
-print(f"1..{n}")
-sys.exit(1 if fails else 0)
+sys.exit(done())
