@@ -659,6 +659,18 @@ check_runtime_types (tl_net *net, GError **error)
   return TRUE;
 }
 
+/* Last, since folding BatchNormalization rewrites conv weights. */
+static void
+pack_weights (tl_net *net)
+{
+  for (int s = 0; s < net->n_order; s++)
+    {
+      tl_node *node = &net->nodes[net->order[s]];
+      if (node->op->pack)
+        node->op->pack (net, node);
+    }
+}
+
 gboolean
 tl_net_prepare (tl_net *net, GError **error)
 {
@@ -677,6 +689,7 @@ tl_net_prepare (tl_net *net, GError **error)
   if (!check_runtime_types (net, error))
     return FALSE;
   plan_concat (net);
+  pack_weights (net);
   for (int i = 0; i < net->n_outputs; i++)
     {
       tl_value *v = NV (net, net->outputs[i]);
@@ -709,7 +722,10 @@ tl_net_destroy (tl_net *net)
       g_free (node->attr);
       g_free (node->in);
       g_free (node->out);
-      g_free (node->p);
+      if (node->p && node->op && node->op->free_p)
+        node->op->free_p (node->p);
+      else
+        g_free (node->p);
       g_free (node->name);
       g_free (node->op_type);
     }

@@ -118,6 +118,12 @@ struct tl_op {
   gboolean shape_only;
   /* Inputs 0..n_in_min-1 must be present (0 means 1). */
   int n_in_min;
+  /* Optional: once the graph is final (BatchNormalization folded,
+   * activations fused), rearranges the node's constant weights for a faster
+   * forward, keeping them in node->p. */
+  void (*pack) (tl_net *net, tl_node *node);
+  /* Optional: frees node->p when it owns more than its own block. */
+  void (*free_p) (void *p);
 };
 
 const tl_op *tl_op_lookup (const char *op_type);

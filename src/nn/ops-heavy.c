@@ -127,6 +127,7 @@ typedef struct {
   tl_conv_params cp;
   tl_shape4 xs, ws, ys;
   tl_activation act;
+  float *packed; /* tl_conv2d_pack_weights of a constant weight, or NULL */
 } conv_p;
 
 static gboolean
@@ -171,10 +172,28 @@ conv_forward (const tl_op_ctx *c, GError **error)
 {
   const conv_p *p = c->node->p;
   const float *bias = tl_node_has_input (c->node, 2) ? c->in[2] : NULL;
-  if (!tl_conv2d_forward (&p->cp, c->in[0], p->xs, c->in[1], p->ws, bias, p->act, c->out[0],
-                          p->ys, c->scratch, c->node->scratch, error))
+  if (!tl_conv2d_forward_packed (&p->cp, c->in[0], p->xs, c->in[1], p->ws, p->packed, bias,
+                                 p->act, c->out[0], p->ys, c->scratch, c->node->scratch, error))
     return node_prefix (c->node, error);
   return TRUE;
+}
+
+static void
+conv_pack (tl_net *net, tl_node *node)
+{
+  conv_p *p = node->p;
+  const tl_value *w = IN (node, 1);
+  (void) net;
+  if (p && !p->packed && w->cdata && w->dtype == TL_DT_FLOAT)
+    p->packed = tl_conv2d_pack_weights (&p->cp, p->xs, p->ys, w->cdata);
+}
+
+static void
+conv_free (void *data)
+{
+  conv_p *p = data;
+  g_free (p->packed);
+  g_free (p);
 }
 
 /* Undo a fused activation on the gradient, using the output (relu and clip
@@ -869,7 +888,8 @@ softmax_backward (const tl_op_ctx *c, const float *const *dout, float *const *di
 }
 
 const tl_op tl_ops_heavy[] = {
-  { .name = "Conv", .n_in_min = 2, .infer = conv_infer, .forward = conv_forward, .backward = conv_backward },
+  { .name = "Conv", .n_in_min = 2, .infer = conv_infer, .forward = conv_forward,
+    .backward = conv_backward, .pack = conv_pack, .free_p = conv_free },
   { .name = "ConvTranspose", .n_in_min = 2, .infer = convt_infer, .forward = convt_forward,
     .backward = convt_backward },
   { .name = "Gemm", .n_in_min = 2, .infer = gemm_infer, .forward = gemm_forward, .backward = gemm_backward },

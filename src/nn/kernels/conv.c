@@ -202,7 +202,7 @@ column_tile (int64_t k, int64_t og)
 typedef struct
 {
   const tl_conv_params *p;
-  const float *xg, *wg, *bias;
+  const float *xg, *wg, *bias, *packed;
   float *yg, *scratch;
   tl_shape4 xs, ys;
   tl_activation act;
@@ -263,6 +263,7 @@ whole_columns (const conv_tiles *c, int64_t *ld)
 }
 
 /* One (image, group). A short output (8..256 columns) goes to
+ * tl_k_gemm_panel when the weights were packed for it, else to
  * tl_k_gemm_small_n. Otherwise, with T threads, the columns are cut into
  * at least 2T tiles, claimed by the threads as they get free; an output
  * with too few columns for that (ResNet's 7x7 layers, whose K is too large
@@ -272,6 +273,13 @@ static void
 conv_group (conv_tiles *c)
 {
   const int64_t nt = tl_kernels_get_threads ();
+  if (c->packed)
+    {
+      int64_t ldx;
+      const float *cols = whole_columns (c, &ldx);
+      tl_k_gemm_panel (c->og, c->ohw, c->k, c->packed, cols, ldx, c->bias, c->act, c->yg);
+      return;
+    }
   if (tl_k_gemm_small_n_fits (c->og, c->ohw, c->k))
     {
       /* a short output: our own GEMM, which streams the weights once */
@@ -308,15 +316,52 @@ conv_group (conv_tiles *c)
   tl_k_parallel (c->og, conv_bias_task, c);
 }
 
+/* Whether the packed-panel path takes this conv: one group (the panels
+ * hold the whole of W), a short output, a K worth the transposing store. */
+static gboolean
+panel_path (const tl_conv_params *p, tl_shape4 xs, tl_shape4 ys)
+{
+  return p->groups == 1 && !is_depthwise (p, xs, ys)
+         && tl_k_gemm_panel_fits (ys.c, ys.h * ys.w, xs.c * p->kernel_h * p->kernel_w);
+}
+
+float *
+tl_conv2d_pack_weights (const tl_conv_params *p, tl_shape4 xs, tl_shape4 ys, const float *w)
+{
+  g_return_val_if_fail (p && w, NULL);
+  if (!panel_path (p, xs, ys))
+    return NULL;
+  const int64_t k = xs.c * p->kernel_h * p->kernel_w;
+  float *packed = g_new (float, tl_k_gemm_panel_packed_len (ys.c, k));
+  tl_k_gemm_panel_pack (ys.c, k, w, packed);
+  return packed;
+}
+
 gboolean
 tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
                    const float *w, tl_shape4 ws, const float *bias,
                    tl_activation act, float *y, tl_shape4 ys, float *scratch,
                    size_t scratch_len, GError **error)
 {
+  return tl_conv2d_forward_packed (p, x, xs, w, ws, NULL, bias, act, y, ys, scratch,
+                                   scratch_len, error);
+}
+
+gboolean
+tl_conv2d_forward_packed (const tl_conv_params *p, const float *x, tl_shape4 xs,
+                          const float *w, tl_shape4 ws, const float *packed,
+                          const float *bias, tl_activation act, float *y, tl_shape4 ys,
+                          float *scratch, size_t scratch_len, GError **error)
+{
   g_return_val_if_fail (p && x && w && y, FALSE);
   if (!conv_check_call ("Conv", p, xs, ws, ys, scratch_len, scratch, error))
     return FALSE;
+  if (packed && !panel_path (p, xs, ys))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID,
+                   "Conv: packed weights given for a convolution without a packed path");
+      return FALSE;
+    }
 
   if (is_depthwise (p, xs, ys))
     {
@@ -327,7 +372,8 @@ tl_conv2d_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
   const int64_t G = p->groups, cg = xs.c / G, og = ys.c / G;
   conv_tiles c = { .p = p, .bias = bias, .xs = xs, .ys = ys, .act = act, .cg = cg, .og = og,
                    .k = cg * p->kernel_h * p->kernel_w, .hw = xs.h * xs.w,
-                   .ohw = ys.h * ys.w, .pw = is_pointwise (p), .scratch = scratch };
+                   .ohw = ys.h * ys.w, .pw = is_pointwise (p), .scratch = scratch,
+                   .packed = packed };
   for (int64_t n = 0; n < xs.n; n++)
     for (int64_t g = 0; g < G; g++)
       {

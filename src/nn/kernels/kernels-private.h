@@ -30,6 +30,16 @@ void tl_k_sgemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, i
 gboolean tl_k_gemm_small_n_fits (int64_t M, int64_t N, int64_t K);
 void     tl_k_gemm_small_n (int64_t M, int64_t N, int64_t K, const float *w, const float *x,
                             int64_t ldx, const float *bias, tl_activation act, float *c);
+/* The same product for W packed once by tl_k_gemm_panel_pack (into
+ * tl_k_gemm_panel_packed_len floats), vectorised along the output channels
+ * (gemm-panel.c, AVX-512 only): faster than tl_k_gemm_small_n where
+ * tl_k_gemm_panel_fits, with the same results bit for bit. */
+gboolean tl_k_have_avx512 (void);
+gboolean tl_k_gemm_panel_fits (int64_t M, int64_t N, int64_t K);
+size_t   tl_k_gemm_panel_packed_len (int64_t M, int64_t K);
+void     tl_k_gemm_panel_pack (int64_t M, int64_t K, const float *w, float *packed);
+void     tl_k_gemm_panel (int64_t M, int64_t N, int64_t K, const float *packed, const float *x,
+                          int64_t ldx, const float *bias, tl_activation act, float *c);
 void tl_k_sgemv (CBLAS_TRANSPOSE ta, int64_t rows, int64_t cols, float alpha, const float *a,
                  int64_t lda, const float *x, float beta, float *y);
 

@@ -110,11 +110,12 @@ size_t tl_conv2d_scratch_size (const tl_conv_params *p, tl_shape4 x, tl_shape4 y
  * ws.c = C_in/groups, ws.h = kernel_h, ws.w = kernel_w); bias: C_out floats
  * or NULL; y: ys, which must equal tl_conv2d_output_shape(). scratch holds
  * scratch_len floats (may be NULL when the size is 0).
- * Paths: 1x1 stride-1 unpadded -> GEMM straight on the input, no im2col;
- * depthwise (groups == C_in == C_out > 1) -> direct loop (vectorised rows
- * for 3x3 and 5x5 kernels at strides 1 and 2); otherwise im2col +
- * cblas_sgemm per (n, group). With one thread the GEMM's output columns are
- * cut into cache-sized tiles, each getting im2col, GEMM and the fused
+ * Paths: depthwise (groups == C_in == C_out > 1) -> direct loop (vectorised
+ * rows for 3x3 and 5x5 kernels at strides 1 and 2); a short output (8..256
+ * positions) -> our own GEMM over the whole image (gemm-small-n.c, or
+ * gemm-panel.c with packed weights); otherwise the output columns are cut
+ * into cache-sized tiles shared by the threads, each getting its im2col
+ * (none for 1x1 stride-1 unpadded), a cblas_sgemm and the fused
  * bias + activation while it is in L2. */
 gboolean tl_conv2d_forward (const tl_conv_params *p,
                             const float *x, tl_shape4 xs,
@@ -123,6 +124,25 @@ gboolean tl_conv2d_forward (const tl_conv_params *p,
                             float *y, tl_shape4 ys,
                             float *scratch, size_t scratch_len,
                             GError **error);
+
+/* The weights w of this conv rearranged for a faster forward path on this
+ * CPU (panels of output channels, gemm-panel.c), to be made once when the
+ * weights are final (after folding BatchNormalization) and handed to
+ * tl_conv2d_forward_packed; g_free it. NULL when this conv (shapes, groups)
+ * or this CPU has no such path: then there is nothing to pass. */
+float *tl_conv2d_pack_weights (const tl_conv_params *p, tl_shape4 xs, tl_shape4 ys,
+                               const float *w);
+
+/* tl_conv2d_forward with the packed weights from tl_conv2d_pack_weights
+ * for the same p, xs, ys and w (or NULL, which is tl_conv2d_forward). The
+ * results are the same bits either way. */
+gboolean tl_conv2d_forward_packed (const tl_conv_params *p,
+                                   const float *x, tl_shape4 xs,
+                                   const float *w, tl_shape4 ws, const float *packed,
+                                   const float *bias, tl_activation act,
+                                   float *y, tl_shape4 ys,
+                                   float *scratch, size_t scratch_len,
+                                   GError **error);
 
 /* dx = d(conv(x, w))/dx^T dy (col2im of W^T dy). Same shapes and scratch as
  * the forward call. dx (xs) is overwritten. No activation: the caller

@@ -419,6 +419,118 @@ test_depthwise3x3 (void)
   g_rand_free (rnd);
 }
 
+/* Weights packed in panels of output channels (gemm-panel.c, AVX-512):
+ * the packed path must give the same bits as the unpacked one (and so the
+ * direct convolution's values) on every tile form: N = 49 (four tiles of 12
+ * and one of 1), 196 (16 of 12, one of 4), 25 and 8, channel counts that
+ * leave a panel part-empty (45, 33, 7), im2col (3x3), batch 2, every fused
+ * activation, 1 and 2 threads. Also: which convs get packed weights, and
+ * packed weights handed to a conv without that path. */
+static int64_t
+numel4 (tl_shape4 s)
+{
+  return s.n * s.c * s.h * s.w;
+}
+
+static void
+test_conv_packed (void)
+{
+  /* N, C, H, W, O, k, pad */
+  static const int64_t cfg[][7] = {
+    { 1, 160, 7, 7, 45, 1, 0 },   /* MobileNetV2-like 7x7, K = 160 */
+    { 1, 130, 14, 14, 64, 1, 0 }, /* 14x14, N = 196 */
+    { 2, 16, 5, 5, 33, 3, 1 },    /* im2col, K = 144, N = 25, batch 2 */
+    { 1, 128, 2, 4, 7, 1, 0 },    /* N = 8, one part-filled panel */
+  };
+  const tl_activation acts[] = { { TL_ACT_NONE, 0, 0 },
+                                 { TL_ACT_RELU, 0, 0 },
+                                 { TL_ACT_CLIP, 0, 6 },
+                                 { TL_ACT_CLIP, -0.5f, 0.25f },
+                                 { TL_ACT_HARDSWISH, 0, 0 } };
+  __builtin_cpu_init ();
+  if (!__builtin_cpu_supports ("avx512f"))
+    {
+      g_test_skip ("this CPU has no AVX-512: no packed path to test");
+      return;
+    }
+  GRand *rnd = g_rand_new_with_seed (13);
+  for (size_t t = 0; t < G_N_ELEMENTS (cfg); t++)
+    {
+      const int64_t *c = cfg[t];
+      tl_conv_params p = tl_conv_default_params ();
+      p.kernel_h = p.kernel_w = c[5];
+      p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = c[6];
+      tl_shape4 xs = { c[0], c[1], c[2], c[3] }, ws = { c[4], c[1], c[5], c[5] }, ys;
+      g_assert_true (tl_conv2d_output_shape (&p, xs, c[4], &ys, NULL));
+      const int64_t nx = numel4 (xs), ny = numel4 (ys), nw = numel4 (ws);
+      g_autofree float *x = g_new (float, nx);
+      g_autofree float *w = g_new (float, nw);
+      g_autofree float *b = g_new (float, ys.c);
+      for (int64_t i = 0; i < nx; i++)
+        x[i] = (float) g_rand_double_range (rnd, -1, 1);
+      for (int64_t i = 0; i < nw; i++)
+        w[i] = (float) g_rand_double_range (rnd, -0.2, 0.2);
+      for (int64_t i = 0; i < ys.c; i++)
+        b[i] = (float) g_rand_double_range (rnd, -1, 1);
+      g_autofree float *packed = tl_conv2d_pack_weights (&p, xs, ys, w);
+      g_assert_nonnull (packed);
+      g_autofree double *yr = g_new (double, ny);
+      g_autofree double *ya = g_new (double, ny);
+      naive_conv (&p, x, xs, w, b, yr, ys);
+      size_t sl = tl_conv2d_scratch_size (&p, xs, ys);
+      g_autofree float *s = g_new (float, sl + 1);
+      g_autofree float *y0 = g_new (float, ny);
+      g_autofree float *y1 = g_new (float, ny);
+      for (size_t a = 0; a < G_N_ELEMENTS (acts); a++)
+        for (int threads = 1; threads <= 2; threads++)
+          {
+            tl_kernels_set_threads (threads);
+            g_autofree char *what = g_strdup_printf ("packed conv %zu, act %zu, %d thread(s)",
+                                                     t, a, threads);
+            g_assert_true (tl_conv2d_forward (&p, x, xs, w, ws, b, acts[a], y0, ys, s, sl,
+                                              NULL));
+            g_assert_true (tl_conv2d_forward_packed (&p, x, xs, w, ws, packed, b, acts[a], y1,
+                                                     ys, s, sl, NULL));
+            for (int64_t i = 0; i < ny; i++)
+              ya[i] = act_ref (acts[a], yr[i]);
+            assert_rel_d (what, y1, ya, ny);
+            if (memcmp (y0, y1, sizeof (float) * ny) != 0)
+              g_error ("%s: not the same bits as without packing", what);
+          }
+      tl_kernels_set_threads (1);
+    }
+  g_rand_free (rnd);
+
+  /* no packed path: K < 128, N > 256, two groups, depthwise */
+  tl_conv_params p = tl_conv_default_params ();
+  const float w[1] = { 0 };
+  tl_shape4 xs = { 1, 64, 7, 7 }, ys = { 1, 32, 7, 7 };
+  g_assert_null (tl_conv2d_pack_weights (&p, xs, ys, w));
+  xs = (tl_shape4) { 1, 128, 17, 17 };
+  ys = (tl_shape4) { 1, 32, 17, 17 };
+  g_assert_null (tl_conv2d_pack_weights (&p, xs, ys, w));
+  p.groups = 2;
+  xs = (tl_shape4) { 1, 512, 7, 7 };
+  g_assert_null (tl_conv2d_pack_weights (&p, xs, ys, w));
+  p.groups = 512;
+  ys = (tl_shape4) { 1, 512, 7, 7 };
+  g_assert_null (tl_conv2d_pack_weights (&p, xs, ys, w));
+
+  /* packed weights where the conv has no packed path: an error */
+  tl_conv_params q = tl_conv_default_params ();
+  tl_shape4 qx = { 1, 8, 7, 7 }, qw = { 4, 8, 1, 1 }, qy = { 1, 4, 7, 7 };
+  g_autofree float *x = g_new0 (float, numel4 (qx));
+  g_autofree float *wq = g_new0 (float, numel4 (qw));
+  g_autofree float *y = g_new0 (float, numel4 (qy));
+  tl_activation none = { TL_ACT_NONE, 0, 0 };
+  GError *error = NULL;
+  g_assert_false (tl_conv2d_forward_packed (&q, x, qx, wq, qw, wq, NULL, none, y, qy, NULL, 0,
+                                            &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "packed"));
+  g_clear_error (&error);
+}
+
 /* Kernels run from several threads at once (two nets in two GEGL workers):
  * one caller gets the parked worker pool, the others start threads of their
  * own; every caller must get the single-threaded answer, bit for bit. */
@@ -720,6 +832,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/kernels/conv/large-vs-direct", test_conv_large);
   g_test_add_func ("/kernels/conv/depthwise3x3-vs-direct", test_depthwise3x3);
+  g_test_add_func ("/kernels/conv/packed-vs-unpacked", test_conv_packed);
   g_test_add_func ("/kernels/conv/parallel-callers", test_parallel_callers);
   g_test_add_func ("/kernels/conv/auto-pad", test_auto_pad);
   g_test_add_func ("/kernels/conv/bad-params", test_conv_bad);
