@@ -659,6 +659,18 @@ check_runtime_types (tl_net *net, GError **error)
   return TRUE;
 }
 
+/* After the activations are fused and the order is final. Only marks the
+ * pairs: whether one runs fused depends on the run's taps (tl_net_run). */
+static void
+plan_pairs (tl_net *net)
+{
+  for (int s = 0; s + 1 < net->n_order; s++)
+    {
+      tl_node *a = &net->nodes[net->order[s]], *b = &net->nodes[net->order[s + 1]];
+      a->pair_next = tl_conv_pair_ok (net, a, b);
+    }
+}
+
 /* Last, since folding BatchNormalization rewrites conv weights. */
 static void
 pack_weights (tl_net *net)
@@ -689,6 +701,7 @@ tl_net_prepare (tl_net *net, GError **error)
   if (!check_runtime_types (net, error))
     return FALSE;
   plan_concat (net);
+  plan_pairs (net);
   pack_weights (net);
   for (int i = 0; i < net->n_outputs; i++)
     {
@@ -748,6 +761,7 @@ tl_net_destroy (tl_net *net)
   g_free (net->infos);
   g_free (net->default_layer);
   g_free (net->prof_usec);
+  g_free (net->prof_paired);
   if (net->pool)
     g_ptr_array_unref (net->pool);
   g_free (net->name);

@@ -63,6 +63,8 @@ typedef struct {
   void        *p;        /* op-specific parameters parsed by infer */
   size_t       scratch;  /* floats of workspace its forward/backward need */
   gboolean     live;     /* FALSE once folded away */
+  gboolean     pair_next;/* may run as one with the next node in order, when
+                          * the value between them is not kept (tl_conv_pair_ok) */
 } tl_node;
 
 struct tl_net {
@@ -85,6 +87,7 @@ struct tl_net {
   size_t     pool_bytes; /* bytes of every activation buffer the net allocated */
   gint64    *prof_usec;  /* per node: wall time summed over runs, NULL = off */
   int        prof_runs;
+  int       *prof_paired;/* per node: runs in which it ran with the next (run_pair) */
 };
 
 /* How an op takes part in the runtime. */
@@ -170,6 +173,11 @@ gboolean       tl_axis_norm (int64_t axis, int rank, int *out);
 #include "kernels.h"
 gboolean tl_unary_as_activation (const tl_node *node, tl_activation *act);
 gboolean tl_conv_fuse_activation (tl_node *conv, tl_activation act);
+/* Whether a and b (the next node) are a pointwise Conv and the depthwise
+ * Conv that alone reads its output, which tl_conv_pair_forward runs as one
+ * without storing that output (kernels/conv-pair.c). */
+gboolean tl_conv_pair_ok (const tl_net *net, const tl_node *a, const tl_node *b);
+gboolean tl_conv_pair_forward (const tl_op_ctx *a, const tl_op_ctx *b, GError **error);
 int64_t  tl_concat_part_offset (const tl_net *net, const tl_node *node, int k);
 
 /* ---- graph passes (nn-graph.c) ---- */

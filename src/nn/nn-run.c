@@ -147,6 +147,78 @@ buf_for_value (tl_net *net, rbuf **cur, int vi)
 
 /* ------------------------------------------------------------ run */
 
+/* Each input's data: its constant, or its buffer (NULL if omitted). */
+static void
+gather_inputs (const tl_net *net, rbuf **cur, const tl_node *node, const void **in)
+{
+  for (int k = 0; k < node->n_in; k++)
+    {
+      int vi = node->in[k];
+      in[k] = vi < 0 ? NULL : NV (net, vi)->cdata ? NV (net, vi)->cdata
+                           : cur[vi] ? cur[vi]->data : NULL;
+    }
+}
+
+/* After node ran at step s: releases the inputs read for the last time and
+ * the outputs nobody reads, unless kept. */
+static void
+release_after (tl_net *net, rbuf **cur, const guint8 *keep, const tl_node *node, int s)
+{
+  for (int k = 0; k < node->n_in; k++)
+    {
+      int vi = node->in[k];
+      if (vi >= 0 && cur[vi] && !keep[vi] && NV (net, vi)->last_use == s)
+        {
+          buf_unref (net, cur[vi]);
+          cur[vi] = NULL;
+        }
+    }
+  for (int k = 0; k < node->n_out; k++)
+    {
+      int vi = node->out[k];
+      if (vi >= 0 && cur[vi] && !keep[vi] && NV (net, vi)->n_consumers == 0)
+        {
+          buf_unref (net, cur[vi]);
+          cur[vi] = NULL;
+        }
+    }
+}
+
+/* Steps s and s + 1 as one (a pointwise conv and the depthwise conv after
+ * it, tl_conv_pair_forward): the value between them never gets a buffer.
+ * Its time is counted on the first node. */
+static gboolean
+run_pair (tl_net *net, rbuf **cur, const guint8 *keep, int s, GError **error)
+{
+  tl_node *a = &net->nodes[net->order[s]], *b = &net->nodes[net->order[s + 1]];
+  const void *in_a[8], *in_b[8];
+  void *out_b[1];
+  g_assert (a->n_in <= 8 && b->n_in <= 8 && b->n_out == 1);
+  gather_inputs (net, cur, a, in_a);
+  gather_inputs (net, cur, b, in_b);
+  const int vo = b->out[0];
+  cur[vo] = cur[vo] || NV (net, vo)->concat_into >= 0 ? buf_for_value (net, cur, vo)
+                                                        : buf_get (net, (size_t) NV (net, vo)->numel);
+  if (!cur[vo])
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_NOMEM, "%s: out of memory", net->name);
+      return FALSE;
+    }
+  out_b[0] = cur[vo]->data;
+  tl_op_ctx ca = { net, a, in_a, NULL, NULL }, cb = { net, b, in_b, out_b, NULL };
+  const gint64 t0 = net->prof_usec ? g_get_monotonic_time () : 0;
+  if (!tl_conv_pair_forward (&ca, &cb, error))
+    return FALSE;
+  if (net->prof_usec)
+    {
+      net->prof_usec[net->order[s]] += g_get_monotonic_time () - t0;
+      net->prof_paired[net->order[s]]++;
+    }
+  release_after (net, cur, keep, a, s);
+  release_after (net, cur, keep, b, s + 1);
+  return TRUE;
+}
+
 static gboolean
 check_inputs (const tl_net *net, const tl_tensor *const *inputs, int n_inputs, GError **error)
 {
@@ -321,11 +393,13 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
   for (int s = 0; s < net->n_order && ok; s++)
     {
       tl_node *node = &net->nodes[net->order[s]];
-      for (int k = 0; k < node->n_in; k++)
+      if (node->pair_next && !keep[node->out[0]])
         {
-          int vi = node->in[k];
-          in_stack[k] = vi < 0 ? NULL : NV (net, vi)->cdata ? NV (net, vi)->cdata : cur[vi]->data;
+          ok = run_pair (net, cur, keep, s, error);
+          s++;
+          continue;
         }
+      gather_inputs (net, cur, node, in_stack);
       for (int k = 0; k < node->n_out; k++)
         {
           int vi = node->out[k];
@@ -374,25 +448,7 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
           if (net->prof_usec)
             net->prof_usec[net->order[s]] += g_get_monotonic_time () - t0;
         }
-      /* release inputs read for the last time, and outputs nobody reads */
-      for (int k = 0; k < node->n_in; k++)
-        {
-          int vi = node->in[k];
-          if (vi >= 0 && cur[vi] && !keep[vi] && NV (net, vi)->last_use == s)
-            {
-              buf_unref (net, cur[vi]);
-              cur[vi] = NULL;
-            }
-        }
-      for (int k = 0; k < node->n_out; k++)
-        {
-          int vi = node->out[k];
-          if (vi >= 0 && cur[vi] && !keep[vi] && NV (net, vi)->n_consumers == 0)
-            {
-              buf_unref (net, cur[vi]);
-              cur[vi] = NULL;
-            }
-        }
+      release_after (net, cur, keep, node, s);
     }
   g_free (scratch);
   if (ok && net->prof_usec)
@@ -521,9 +577,13 @@ tl_net_set_profile (tl_net *net, gboolean on)
 {
   g_return_if_fail (net != NULL);
   g_clear_pointer (&net->prof_usec, g_free);
+  g_clear_pointer (&net->prof_paired, g_free);
   net->prof_runs = 0;
   if (on)
-    net->prof_usec = g_new0 (gint64, MAX (net->n_nodes, 1));
+    {
+      net->prof_usec = g_new0 (gint64, MAX (net->n_nodes, 1));
+      net->prof_paired = g_new0 (int, MAX (net->n_nodes, 1));
+    }
 }
 
 int
@@ -539,7 +599,7 @@ tl_net_profile (const tl_net *net, tl_net_node_time *out, int max)
       const tl_value *v = node->n_out > 0 && node->out[0] >= 0 ? NV (net, node->out[0]) : NULL;
       out[n++] = (tl_net_node_time) {
         .node = node->name ? node->name : "",
-        .op = node->op_type,
+        .op = net->prof_paired[net->order[s]] ? TL_NET_PAIR_OP : node->op_type,
         .output = v ? v->name : "",
         .usec = net->prof_runs ? (double) net->prof_usec[net->order[s]] / net->prof_runs : 0.0,
       };

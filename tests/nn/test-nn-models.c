@@ -88,12 +88,24 @@ check_model (gconstpointer data)
   taps[nt] = tl_net_input (net, 0)->name;
 
   tl_tensor *x = load_npy (dir, "input.npy");
+  const char *out = json_object_get_string_member (meta, "output");
+
+  /* a plain run (nothing tapped, nothing kept for a backward pass): the
+   * planner may then run pointwise + depthwise conv pairs as one */
+  tl_net_result *plain = tl_net_run1 (net, x, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  tl_tensor *want_out = load_npy (dir, json_object_get_string_member (ort, out));
+  g_autofree char *plain_what = g_strdup_printf ("%s: %s of a plain run vs ONNX Runtime",
+                                                 dir, out);
+  assert_close (plain_what, tl_net_result_get (plain, out), want_out, TOL);
+  tl_tensor_free (want_out);
+  tl_net_result_free (plain);
+
   tl_net_result *r = tl_net_run (net, (const tl_tensor *const *) &x, 1, taps, nt + 1,
                                  TL_NET_RUN_BACKWARD, &error);
   g_assert_no_error (error);
 
   /* outputs and taps against ONNX Runtime; logits against PyTorch too */
-  const char *out = json_object_get_string_member (meta, "output");
   GList *names = json_object_get_members (ort);
   for (GList *l = names; l; l = l->next)
     {

@@ -531,6 +531,116 @@ test_conv_packed (void)
   g_clear_error (&error);
 }
 
+/* A pointwise conv and the depthwise conv after it run as one
+ * (conv-pair.c) against the two run one after the other: channel counts
+ * that are not a multiple of the 6-channel groups, several groups per
+ * thread, strides 1 and 2, 3x3 and 5x5 (the general depthwise loops),
+ * batch 2, different activations on each conv, 1 and 2 threads (identical
+ * bits). Tolerance: relative L2 <= KT_FWD_TOL, every element within
+ * 1e-5 * (1 + |ref|) (the two paths sum in the same order, but the
+ * separate pointwise conv goes through cblas_sgemm). Then the refusals. */
+static void
+test_conv_pair (void)
+{
+  /* N, C, H, W, mid, k, stride, pad */
+  static const int64_t cfg[][8] = {
+    { 1, 5, 23, 23, 13, 3, 2, 1 },
+    { 2, 16, 20, 17, 30, 3, 1, 1 },
+    { 1, 3, 17, 17, 8, 5, 2, 2 },
+    { 1, 8, 32, 40, 64, 3, 1, 1 },
+  };
+  const tl_activation clip = { TL_ACT_CLIP, 0, 6 }, hsw = { TL_ACT_HARDSWISH, 0, 0 };
+  const tl_activation relu = { TL_ACT_RELU, 0, 0 }, none = { TL_ACT_NONE, 0, 0 };
+  GRand *rnd = g_rand_new_with_seed (17);
+  for (size_t t = 0; t < G_N_ELEMENTS (cfg); t++)
+    {
+      const int64_t *c = cfg[t], mid = c[4], k = c[5];
+      tl_conv_params pa = tl_conv_default_params (), pb = tl_conv_default_params ();
+      pb.kernel_h = pb.kernel_w = k;
+      pb.stride_h = pb.stride_w = c[6];
+      pb.pad_top = pb.pad_left = pb.pad_bottom = pb.pad_right = c[7];
+      pb.groups = mid;
+      tl_shape4 xs = { c[0], c[1], c[2], c[3] }, was = { mid, c[1], 1, 1 };
+      tl_shape4 ms = { c[0], mid, c[2], c[3] }, wbs = { mid, 1, k, k }, ys;
+      g_assert_true (tl_conv2d_output_shape (&pb, ms, mid, &ys, NULL));
+      g_assert_true (tl_conv2d_pair_fits (xs, mid, &pb));
+      const int64_t nx = numel4 (xs), nm = numel4 (ms), ny = numel4 (ys);
+      g_autofree float *x = g_new (float, nx);
+      g_autofree float *wa = g_new (float, mid * c[1]);
+      g_autofree float *wb = g_new (float, mid * k * k);
+      g_autofree float *ba = g_new (float, mid);
+      g_autofree float *bb = g_new (float, mid);
+      for (int64_t i = 0; i < nx; i++)
+        x[i] = (float) g_rand_double_range (rnd, -1, 1);
+      for (int64_t i = 0; i < mid * c[1]; i++)
+        wa[i] = (float) g_rand_double_range (rnd, -1, 1);
+      for (int64_t i = 0; i < mid * k * k; i++)
+        wb[i] = (float) g_rand_double_range (rnd, -0.5, 0.5);
+      for (int64_t i = 0; i < mid; i++)
+        {
+          ba[i] = (float) g_rand_double_range (rnd, -1, 1);
+          bb[i] = (float) g_rand_double_range (rnd, -1, 1);
+        }
+      const tl_activation acts[][2] = { { clip, clip }, { relu, hsw }, { none, none } };
+      g_autofree float *m = g_new (float, nm);
+      g_autofree float *y0 = g_new (float, ny);
+      g_autofree float *y1 = g_new (float, ny);
+      g_autofree float *y2 = g_new (float, ny);
+      for (size_t a = 0; a < G_N_ELEMENTS (acts); a++)
+        {
+          tl_kernels_set_threads (1);
+          size_t sl = tl_conv2d_scratch_size (&pa, xs, ms);
+          g_assert_cmpuint (sl, ==, 0);
+          g_assert_true (tl_conv2d_forward (&pa, x, xs, wa, was, ba, acts[a][0], m, ms, NULL, 0,
+                                            NULL));
+          g_assert_true (tl_conv2d_forward (&pb, m, ms, wb, wbs, bb, acts[a][1], y0, ys, NULL, 0,
+                                            NULL));
+          g_assert_true (tl_conv2d_pair_forward (x, xs, wa, mid, ba, acts[a][0], &pb, wb, bb,
+                                                 acts[a][1], y1, ys, NULL));
+          tl_kernels_set_threads (2);
+          g_assert_true (tl_conv2d_pair_forward (x, xs, wa, mid, ba, acts[a][0], &pb, wb, bb,
+                                                 acts[a][1], y2, ys, NULL));
+          tl_kernels_set_threads (1);
+          g_autofree char *what = g_strdup_printf ("conv pair %zu, acts %zu", t, a);
+          g_autofree double *yd = g_new (double, ny);
+          for (int64_t i = 0; i < ny; i++)
+            yd[i] = y0[i];
+          assert_rel_d (what, y1, yd, ny);
+          for (int64_t i = 0; i < ny; i++)
+            if (!(fabs (y1[i] - yd[i]) <= 1e-5 * (1 + fabs (yd[i]))))
+              g_error ("%s: element %" G_GINT64_FORMAT " is %.9g, want %.9g", what, i,
+                       (double) y1[i], yd[i]);
+          g_assert_cmpmem (y1, sizeof (float) * ny, y2, sizeof (float) * ny);
+        }
+    }
+  g_rand_free (rnd);
+
+  /* refused: a plane of 256 positions or less, a conv that is not
+   * depthwise, an output of the wrong shape */
+  tl_conv_params pb = tl_conv_default_params ();
+  pb.kernel_h = pb.kernel_w = 3;
+  pb.pad_top = pb.pad_left = pb.pad_bottom = pb.pad_right = 1;
+  pb.groups = 4;
+  const float z[4 * 9 * 256] = { 0 };
+  float y[4 * 400];
+  tl_shape4 small = { 1, 2, 16, 16 }, big = { 1, 2, 20, 20 };
+  GError *error = NULL;
+  g_assert_false (tl_conv2d_pair_fits (small, 4, &pb));
+  g_assert_false (tl_conv2d_pair_forward (z, small, z, 4, NULL, none, &pb, z, NULL, none, y,
+                                          (tl_shape4) { 1, 4, 16, 16 }, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID);
+  g_clear_error (&error);
+  pb.groups = 2;
+  g_assert_false (tl_conv2d_pair_fits (big, 4, &pb));
+  pb.groups = 4;
+  g_assert_true (tl_conv2d_pair_fits (big, 4, &pb));
+  g_assert_false (tl_conv2d_pair_forward (z, big, z, 4, NULL, none, &pb, z, NULL, none, y,
+                                          (tl_shape4) { 1, 4, 10, 10 }, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "output"));
+  g_clear_error (&error);
+}
+
 /* Kernels run from several threads at once (two nets in two GEGL workers):
  * one caller gets the parked worker pool, the others start threads of their
  * own; every caller must get the single-threaded answer, bit for bit. */
@@ -833,6 +943,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kernels/conv/large-vs-direct", test_conv_large);
   g_test_add_func ("/kernels/conv/depthwise3x3-vs-direct", test_depthwise3x3);
   g_test_add_func ("/kernels/conv/packed-vs-unpacked", test_conv_packed);
+  g_test_add_func ("/kernels/conv/pair-vs-separate", test_conv_pair);
   g_test_add_func ("/kernels/conv/parallel-callers", test_parallel_callers);
   g_test_add_func ("/kernels/conv/auto-pad", test_auto_pad);
   g_test_add_func ("/kernels/conv/bad-params", test_conv_bad);
