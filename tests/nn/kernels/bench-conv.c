@@ -1,4 +1,5 @@
-/* Benchmark (not a test): GFLOP/s of tl_conv2d_forward against bare
+/* Benchmark (not a test): GFLOP/s of tl_conv2d_forward(_packed, with the
+ * weights packed where the engine packs them) against bare
  * cblas_sgemm on the same GEMM shapes, for ResNet-18 and MobileNetV2 layers.
  *   build-x/tests/nn/kernels/bench-conv [threads] [dw]
  * "conv" includes im2col (no bias, no activation: the same arithmetic as
@@ -151,15 +152,17 @@ main (int argc, char **argv)
        * OpenBLAS's threads spin for a long while after each call and would
        * take the core from the conv (hence also the pause after it). */
       float *bm = sl > 0 ? s : x;
+      /* the weights as the engine holds them: packed where it packs them */
+      float *pk = tl_conv2d_pack_weights (&p, xs, ys, w);
       for (int round = 0; round < 4; round++)
         {
           double t_end = now () + 0.25;
           for (int r = 0; r < 3 || now () < t_end; r++)
             {
               double t0 = now ();
-              tl_conv2d_forward (&p, x, xs, w, ws, NULL, none, y, ys, s, sl, NULL);
+              tl_conv2d_forward_packed (&p, x, xs, w, ws, pk, NULL, none, y, ys, s, sl, NULL);
               double t1 = now ();
-              tl_conv2d_forward (&p, x, xs, w, ws, b, act, y, ys, s, sl, NULL);
+              tl_conv2d_forward_packed (&p, x, xs, w, ws, pk, b, act, y, ys, s, sl, NULL);
               double t2 = now ();
               tc = MIN (tc, t1 - t0);
               tf = MIN (tf, t2 - t1);
@@ -186,6 +189,7 @@ main (int argc, char **argv)
                 flops / tf * 1e-9, "-", "-");
       g_free (x);
       g_free (w);
+      g_free (pk);
       g_free (b);
       g_free (y);
       g_free (s);
