@@ -349,19 +349,41 @@ tl_avgpool_backward (const tl_pool_params *p, const float *dy, tl_shape4 ys,
   return TRUE;
 }
 
-/* ---- global pools: tiny per plane, so no threads */
+/* ---- global pools: one output value per plane */
+
+typedef struct
+{
+  const float *x;
+  float *y;
+  int64_t hw;
+} gap_ctx;
+
+/* Planes [p0, p1). Four double partial sums (one chain of dependent adds
+ * took 33 us on MobileNetV2's 1280 planes of 7x7, bound by the add's
+ * latency); double, so that the order hardly matters for these sums. */
+static void
+gap_planes (void *data, int64_t p0, int64_t p1)
+{
+  const gap_ctx *c = data;
+  for (int64_t pl = p0; pl < p1; pl++)
+    {
+      const float *xp = c->x + pl * c->hw;
+      double s[4] = { 0, 0, 0, 0 };
+      int64_t i = 0;
+      for (; i + 4 <= c->hw; i += 4)
+        for (int k = 0; k < 4; k++)
+          s[k] += xp[i + k];
+      for (; i < c->hw; i++)
+        s[0] += xp[i];
+      c->y[pl] = (float) (((s[0] + s[1]) + (s[2] + s[3])) / (double) c->hw);
+    }
+}
 
 void
 tl_global_avgpool_forward (const float *x, tl_shape4 xs, float *y)
 {
-  const int64_t hw = xs.h * xs.w;
-  for (int64_t pl = 0; pl < xs.n * xs.c; pl++)
-    {
-      double s = 0.0; /* double: a 7x7..64x64 plane sum stays exact enough */
-      for (int64_t i = 0; i < hw; i++)
-        s += x[pl * hw + i];
-      y[pl] = (float) (s / (double) hw);
-    }
+  gap_ctx c = { x, y, xs.h * xs.w };
+  tl_k_parallel (xs.n * xs.c, gap_planes, &c);
 }
 
 void
