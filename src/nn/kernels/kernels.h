@@ -5,10 +5,11 @@
  * - Activations are NCHW (tl_shape4), batch N >= 1. Conv weights are OIHW as
  *   ONNX stores them: [C_out, C_in/groups, kH, kW]; ConvTranspose weights are
  *   [C_in, C_out/groups, kH, kW] (ONNX layout).
- * - The caller allocates every output, and any scratch a kernel needs
- *   (ask tl_*_scratch_size(), sizes are in floats), so one workspace can be
- *   reused and nothing big is malloc'ed in the hot path (Resize allocates
- *   its two O(Ho + Wo) index tables per call, nothing else allocates).
+ * - The caller allocates every output, and the scratch whose size depends
+ *   on the shapes alone (ask tl_*_scratch_size(), sizes are in floats), so
+ *   one workspace can be reused. Per-thread buffers are allocated by the
+ *   kernels per call: Resize's two O(Ho + Wo) index tables, the padded
+ *   plane of depthwise3x3.c, the channel group of conv-pair.c (~512 KB).
  * - Functions whose parameters can be invalid return gboolean and fill a
  *   GError (TL_ERROR_INVALID) naming the parameter: the output shape passed in
  *   must equal the one the parameters imply, every size is checked against
@@ -17,12 +18,15 @@
  * - Backward kernels give the gradient with respect to the *input
  *   activations* only (what Grad-CAM needs). They OVERWRITE dx (they do not
  *   accumulate into it); the caller sums when a tensor feeds several ops.
- * - Threading: OpenBLAS threads the GEMMs; the direct loops (depthwise conv,
- *   pooling, resize) split whole (n, c) planes, and im2col its rows, over
- *   tl_kernels_get_threads() threads, so every element is computed by
- *   exactly one thread in the same order: their results do not depend on
- *   the thread count (tested bit for bit). Only OpenBLAS decides how its
- *   own GEMMs split.
+ * - Threading: every parallel loop, GEMMs included, runs on the kernels'
+ *   own tl_kernels_get_threads() threads (threads.c); OpenBLAS is kept at
+ *   one thread. Direct loops (depthwise conv, pooling, resize, our own
+ *   GEMMs) split whole planes or rows, so every element is computed by
+ *   exactly one thread in the same order and their results do not depend
+ *   on the thread count (tested bit for bit). Products cut into blocks of C
+ *   for cblas_sgemm (sgemm.c, conv column tiles) agree across thread counts
+ *   to float rounding only: a block ending inside OpenBLAS's micro-tile
+ *   goes through its edge kernel.
  */
 #pragma once
 #include <glib.h>
