@@ -16,6 +16,15 @@
  *   the few junk columns between rows are computed and dropped when the rows
  *   are copied out. The padding is written once per thread: the input lands
  *   on the same positions for every plane.
+ * - small planes at stride 1 with one pixel of padding all round (MobileNet's
+ *   7x7 and 14x14 layers) skip both: the plane is copied whole between zero
+ *   guards and computed as one flat run of H*W outputs stored straight into
+ *   y. A tap one row up or down lands in the guards or the neighbouring row
+ *   as it should; a tap one column left or right would wrap into the
+ *   previous or next row, so each kernel column's partial sum is masked off
+ *   in the lanes at the left or right edge. Half the work of the padded
+ *   path on 7x7 planes, where copying rows of 7 floats cost more than the
+ *   taps.
  *
  * Vectors are GCC vector extensions (vec8.h), so the same source builds
  * for any target; an AVX2+FMA copy is picked at run time when the CPU has
@@ -87,6 +96,12 @@ typedef struct
   int64_t n_flat;   /* narrow outputs: computed per plane, junk columns included */
   int64_t buf_len;  /* floats of the phase buffer, slack included */
   int64_t off[9];   /* offset of tap t's stream in the buffer */
+  /* the flat path (small planes, stride 1, pads 1): H*W floats between
+   * guards of `guard` zeros; per output vector (at i * VL, the last at
+   * H*W - VL), the lanes whose column is not the left / right edge */
+  gboolean flat;
+  int64_t guard, n_vec;
+  v8i *mask_l, *mask_r;
 } dw3_ctx;
 
 /* dst[0, n) = src[0, n) */
@@ -139,6 +154,30 @@ put_row (const dw3_ctx *c, float *dst, int64_t seg, const float *src)
     }
 }
 
+/* One plane by the flat path: buf holds guard zeros, the plane, guard
+ * zeros (the guards are never written). */
+static inline __attribute__ ((always_inline)) void
+flat_plane (const dw3_ctx *c, const float *x, const float *w, float b, float *y, float *buf)
+{
+  const int64_t W = c->xs.w, n = c->xs.h * W;
+  float *in = buf + c->guard;
+  copy_floats (in, x, n);
+  const v8 w0 = v8_splat (w[0]), w1 = v8_splat (w[1]), w2 = v8_splat (w[2]), w3 = v8_splat (w[3]);
+  const v8 w4 = v8_splat (w[4]), w5 = v8_splat (w[5]), w6 = v8_splat (w[6]), w7 = v8_splat (w[7]);
+  const v8 w8 = v8_splat (w[8]), bv = v8_splat (b), lov = v8_splat (c->lo), hiv = v8_splat (c->hi);
+  for (int64_t v = 0; v < c->n_vec; v++)
+    {
+      const int64_t i = MIN (v * VL, n - VL);
+      const float *s = in + i;
+      /* kernel columns 0, 1, 2: taps one row up, same row, one row down */
+      const v8 cl = w0 * v8_ld (s - W - 1) + w3 * v8_ld (s - 1) + w6 * v8_ld (s + W - 1);
+      const v8 cc = w1 * v8_ld (s - W) + w4 * v8_ld (s) + w7 * v8_ld (s + W);
+      const v8 cr = w2 * v8_ld (s - W + 1) + w5 * v8_ld (s + 1) + w8 * v8_ld (s + W + 1);
+      const v8 sum = (v8) ((v8i) cl & c->mask_l[v]) + cc + (v8) ((v8i) cr & c->mask_r[v]);
+      v8_st (y + i, clamp8 (bv + sum, lov, hiv));
+    }
+}
+
 /* The padded plane goes into buf as its phases (row parity, column
  * parity) of Q-float rows: tap t of output (oh, ow) is then buf + off[t] at
  * oh * Q + ow. Outputs at least VL wide are computed row by row straight
@@ -172,8 +211,8 @@ static inline __attribute__ ((always_inline)) void
 planes (const dw3_ctx *c, int64_t begin, int64_t end)
 {
   const int64_t hw = c->xs.h * c->xs.w, ohw = c->ys.h * c->ys.w;
-  /* the phase buffer, then the flat outputs */
-  const int64_t len = c->buf_len + c->n_flat;
+  /* the phase buffer, then the flat outputs; or the guarded plane */
+  const int64_t len = c->flat ? 2 * c->guard + hw : c->buf_len + c->n_flat;
   float *buf = g_malloc0 (sizeof (float) * len);
   for (int64_t pl = begin; pl < end; pl++)
     {
@@ -181,7 +220,10 @@ planes (const dw3_ctx *c, int64_t begin, int64_t end)
       const float *w = c->w + ch * 9;
       const float b = c->bias ? c->bias[ch] : 0.0f;
       float *y = c->y + pl * ohw;
-      plane (c, c->x + pl * hw, w, b, y, buf, buf + c->buf_len);
+      if (c->flat)
+        flat_plane (c, c->x + pl * hw, w, b, y, buf);
+      else
+        plane (c, c->x + pl * hw, w, b, y, buf, buf + c->buf_len);
       if (c->act.kind == TL_ACT_HARDSWISH)
         tl_k_bias_act (y, ohw, 0.0f, c->act);
     }
@@ -217,6 +259,36 @@ plan (dw3_ctx *c)
   return TRUE;
 }
 
+/* Largest plane (floats) the flat path takes: its masks live on the
+ * caller's stack. */
+#define DW3_SMALL_MAX 256
+
+/* Sets up the flat path if this geometry takes it (see the header). */
+static void
+plan_flat (dw3_ctx *c, v8i *mask_l, v8i *mask_r)
+{
+  const tl_conv_params *p = c->p;
+  const int64_t W = c->xs.w, n = c->xs.h * W;
+  c->flat = c->S == 1 && p->pad_top == 1 && p->pad_left == 1 && p->pad_bottom == 1
+            && p->pad_right == 1 && n >= VL && n <= DW3_SMALL_MAX && W < 2 * VL;
+  if (!c->flat)
+    return;
+  c->guard = W + 1 + VL; /* taps reach W + 1 floats past either end; VL of slack */
+  c->n_vec = tl_k_ceil_div (n, VL);
+  for (int64_t v = 0; v < c->n_vec; v++)
+    {
+      const int64_t i = MIN (v * VL, n - VL);
+      for (int l = 0; l < VL; l++)
+        {
+          const int64_t col = (i + l) % W;
+          mask_l[v][l] = col != 0 ? -1 : 0;
+          mask_r[v][l] = col != W - 1 ? -1 : 0;
+        }
+    }
+  c->mask_l = mask_l;
+  c->mask_r = mask_r;
+}
+
 gboolean
 tl_k_depthwise3x3_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
                            const float *w, const float *bias, tl_activation act, float *y,
@@ -237,6 +309,8 @@ tl_k_depthwise3x3_forward (const tl_conv_params *p, const float *x, tl_shape4 xs
   c.Q = tl_k_ceil_div (xs.w + p->pad_left + p->pad_right, c.S);
   if (!plan (&c))
     return FALSE;
+  v8i mask_l[DW3_SMALL_MAX / VL], mask_r[DW3_SMALL_MAX / VL];
+  plan_flat (&c, mask_l, mask_r);
   tl_k_parallel (xs.n * xs.c, pick_planes (), &c);
   return TRUE;
 }

@@ -336,7 +336,8 @@ act_ref (tl_activation a, double v)
 
 /* The 3x3 depthwise kernel (depthwise3x3.c) on every form it takes: outputs
  * wider than its 8-float vectors (row by row, with an overlapping last
- * vector) and narrower (one flat run), strides 1 and 2 on odd and even
+ * vector) and narrower (one flat run), small planes with one pixel of
+ * padding (one guarded flat run, column edges masked), strides 1 and 2 on odd and even
  * widths, asymmetric and zero pads, every fused activation, batch 2, 1 and
  * 2 threads (identical bits), against the direct convolution in double.
  * Tolerance: relative L2 <= KT_FWD_TOL (1e-5; float32 sums of 10 terms)
@@ -361,6 +362,15 @@ test_depthwise3x3 (void)
     { 2, 2, 11, 31, 1, 2, 2, 2, 2 },  /* pads 2: whole zero rows/columns */
     { 1, 2, 3, 3, 2, 1, 1, 1, 1 },    /* 2x2 output */
     { 1, 2, 1, 1, 1, 1, 1, 1, 1 },    /* 1x1 input */
+    /* the flat path (stride 1, pads 1, at most 256 positions, under 16
+     * wide): masks on vectors that start mid-row, the overlapping last
+     * vector, planes of exactly 8 and 256 positions, 15 wide */
+    { 1, 3, 5, 9, 1, 1, 1, 1, 1 },    /* 45 positions */
+    { 1, 3, 3, 3, 1, 1, 1, 1, 1 },    /* 9 positions: two overlapping vectors */
+    { 1, 3, 2, 4, 1, 1, 1, 1, 1 },    /* exactly one vector */
+    { 2, 3, 17, 15, 1, 1, 1, 1, 1 },  /* 255 positions, 15 wide */
+    { 1, 3, 16, 16, 1, 1, 1, 1, 1 },  /* 256: too wide for it (16), row path */
+    { 1, 3, 32, 8, 1, 1, 1, 1, 1 },   /* 256 positions, 8 wide */
   };
   const tl_activation acts[] = { { TL_ACT_NONE, 0, 0 },
                                  { TL_ACT_RELU, 0, 0 },
