@@ -374,8 +374,10 @@ bin_chunks (void *data, int64_t c0, int64_t c1)
 static gboolean
 same_shape_pair (const tl_net *net, const tl_node *node)
 {
+  if (node->n_in != 2)
+    return FALSE;
   const tl_value *y = OUT (node, 0), *a = IN (node, 0), *b = IN (node, 1);
-  return node->n_in == 2 && y->dtype == TL_DT_FLOAT && a->ndim == y->ndim && b->ndim == y->ndim
+  return y->dtype == TL_DT_FLOAT && a->ndim == y->ndim && b->ndim == y->ndim
          && memcmp (a->shape, y->shape, sizeof (int64_t) * y->ndim) == 0
          && memcmp (b->shape, y->shape, sizeof (int64_t) * y->ndim) == 0;
 }
