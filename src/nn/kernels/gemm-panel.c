@@ -24,20 +24,6 @@
 
 #define AVX512 __attribute__ ((target ("avx512f,fma")))
 
-gboolean
-tl_k_have_avx512 (void)
-{
-  static int have = -1; /* unknown */
-  int h = g_atomic_int_get (&have);
-  if (h < 0)
-    {
-      __builtin_cpu_init ();
-      h = __builtin_cpu_supports ("avx512f") && tl_k_have_avx2_fma ();
-      g_atomic_int_set (&have, h);
-    }
-  return h;
-}
-
 /* Within tl_k_gemm_small_n's shapes, so that a conv gets the same bits
  * with or without packed weights. K >= 128: below, the transposing store
  * costs what the better vectors gain (one core, against small-n: K = 64

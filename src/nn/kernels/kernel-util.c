@@ -63,18 +63,33 @@ tl_k_expect_shape (const char *op, const char *what, tl_shape4 got,
   return FALSE;
 }
 
+/* The CPU features the kernels dispatch on, probed once: bit 0 AVX2 +
+ * FMA, bit 1 AVX-512F. */
+static int
+cpu_features (void)
+{
+  static int features = -1; /* unknown */
+  int f = g_atomic_int_get (&features);
+  if (f < 0)
+    {
+      __builtin_cpu_init ();
+      f = (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? 1 : 0)
+          | (__builtin_cpu_supports ("avx512f") ? 2 : 0);
+      g_atomic_int_set (&features, f);
+    }
+  return f;
+}
+
 gboolean
 tl_k_have_avx2_fma (void)
 {
-  static int have = -1; /* unknown */
-  int h = g_atomic_int_get (&have);
-  if (h < 0)
-    {
-      __builtin_cpu_init ();
-      h = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-      g_atomic_int_set (&have, h);
-    }
-  return h;
+  return (cpu_features () & 1) != 0;
+}
+
+gboolean
+tl_k_have_avx512 (void)
+{
+  return (cpu_features () & 3) == 3;
 }
 
 /* Every conv output passes through here once: worth an AVX2 clone (no FMA

@@ -34,7 +34,6 @@ void     tl_k_gemm_small_n (int64_t M, int64_t N, int64_t K, const float *w, con
  * tl_k_gemm_panel_packed_len floats), vectorised along the output channels
  * (gemm-panel.c, AVX-512 only): faster than tl_k_gemm_small_n where
  * tl_k_gemm_panel_fits, with the same results bit for bit. */
-gboolean tl_k_have_avx512 (void);
 gboolean tl_k_gemm_panel_fits (int64_t M, int64_t N, int64_t K);
 size_t   tl_k_gemm_panel_packed_len (int64_t M, int64_t K);
 void     tl_k_gemm_panel_pack (int64_t M, int64_t K, const float *w, float *packed);
@@ -78,8 +77,10 @@ tl_k_ceil_div (int64_t a, int64_t b)
   return (a + b - 1) / b;
 }
 
-/* Whether this CPU runs the kernels' AVX2+FMA copies. */
+/* Whether this CPU runs the kernels' AVX2+FMA copies, and their AVX-512
+ * ones (gemm-panel.c; implies AVX2+FMA). */
 gboolean tl_k_have_avx2_fma (void);
+gboolean tl_k_have_avx512 (void);
 
 /* For a hand-vectorised loop body(ctx, begin, end) (always inline): defines
  * body_avx2 and body_base, the body compiled for AVX2+FMA and for the
