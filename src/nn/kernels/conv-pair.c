@@ -21,6 +21,8 @@
 /* floats of the per-thread buffer a group of channels should fit in */
 #define GROUP_FLOATS (128 * 1024)
 #define GROUP_ALIGN 6 /* tl_k_gemm_small_n's rows per block */
+/* floats of the pointwise conv's input (per image) the pair takes at most */
+#define PAIR_INPUT_MAX (512 * 1024)
 
 typedef struct
 {
@@ -68,9 +70,12 @@ gboolean
 tl_conv2d_pair_fits (tl_shape4 xs, int64_t mid, const tl_conv_params *pb)
 {
   const int64_t hw = xs.h * xs.w;
-  /* below 16×16 the expanded tensor fits the cache anyway; at least one
-   * vector of columns for tl_k_gemm_small_n */
-  return pb->groups == mid && mid > 1 && hw > 256 && xs.c >= 1 && mid <= TL_KERNEL_MAX_DIM;
+  /* below 16×16 the expanded tensor fits the cache anyway. Above 512K
+   * floats of input (2 MB: a 512×512 plane of 8 channels) the input would
+   * stream from memory once per six channels, which costs more than the
+   * expanded tensor saves. */
+  return pb->groups == mid && mid > 1 && mid <= TL_KERNEL_MAX_DIM && hw > 256 && xs.c >= 1
+         && xs.c <= PAIR_INPUT_MAX / hw;
 }
 
 gboolean

@@ -160,7 +160,8 @@ gboolean tl_conv2d_forward_packed (const tl_conv_params *p,
  * being stored whole: y (ys) = the depthwise conv's output, equal to the
  * two convs run one after the other up to float rounding (conv-pair.c).
  * tl_conv2d_pair_fits says for which shapes (planes over 256 positions,
- * where the expanded tensor would not stay in cache). */
+ * where the expanded tensor would not stay in cache, and inputs up to 512K
+ * floats, which stay in cache while each group of channels reads them). */
 gboolean tl_conv2d_pair_fits (tl_shape4 xs, int64_t mid, const tl_conv_params *pb);
 gboolean tl_conv2d_pair_forward (const float *x, tl_shape4 xs, const float *wa, int64_t mid,
                                  const float *ba, tl_activation acta,

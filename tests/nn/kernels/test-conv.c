@@ -626,7 +626,7 @@ test_conv_pair (void)
   g_rand_free (rnd);
 
   /* refused: a plane of 256 positions or less, a conv that is not
-   * depthwise, an output of the wrong shape */
+   * depthwise, an input over 512K floats, an output of the wrong shape */
   tl_conv_params pb = tl_conv_default_params ();
   pb.kernel_h = pb.kernel_w = 3;
   pb.pad_top = pb.pad_left = pb.pad_bottom = pb.pad_right = 1;
@@ -644,6 +644,9 @@ test_conv_pair (void)
   g_assert_false (tl_conv2d_pair_fits (big, 4, &pb));
   pb.groups = 4;
   g_assert_true (tl_conv2d_pair_fits (big, 4, &pb));
+  /* an input too big to stay in cache across the channel groups */
+  g_assert_false (tl_conv2d_pair_fits ((tl_shape4) { 1, 9, 256, 256 }, 4, &pb));
+  g_assert_true (tl_conv2d_pair_fits ((tl_shape4) { 1, 8, 256, 256 }, 4, &pb));
   g_assert_false (tl_conv2d_pair_forward (z, big, z, 4, NULL, none, &pb, z, NULL, none, y,
                                           (tl_shape4) { 1, 4, 10, 10 }, &error));
   g_assert_error (error, TL_ERROR, TL_ERROR_INVALID);
