@@ -173,7 +173,7 @@ gboolean       tl_axis_norm (int64_t axis, int rank, int *out);
 #include "kernels.h"
 gboolean tl_unary_as_activation (const tl_node *node, tl_activation *act);
 gboolean tl_conv_fuse_activation (tl_node *conv, tl_activation act);
-/* Whether a and b (the next node) are a pointwise Conv and the depthwise
+/* Whether a and b (the next node) are a one-group Conv and the depthwise
  * Conv that alone reads its output, which tl_conv_pair_forward runs as one
  * without storing that output (kernels/conv-pair.c). */
 gboolean tl_conv_pair_ok (const tl_net *net, const tl_node *a, const tl_node *b);

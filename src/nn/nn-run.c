@@ -184,11 +184,11 @@ release_after (tl_net *net, rbuf **cur, const guint8 *keep, const tl_node *node,
     }
 }
 
-/* Steps s and s + 1 as one (a pointwise conv and the depthwise conv after
- * it, tl_conv_pair_forward): the value between them never gets a buffer.
+/* Steps s and s + 1 as one (a conv and the depthwise conv after it,
+ * tl_conv_pair_forward): the value between them never gets a buffer.
  * Its time is counted on the first node. */
 static gboolean
-run_pair (tl_net *net, rbuf **cur, const guint8 *keep, int s, GError **error)
+run_pair (tl_net *net, rbuf **cur, const guint8 *keep, int s, float *scratch, GError **error)
 {
   tl_node *a = &net->nodes[net->order[s]], *b = &net->nodes[net->order[s + 1]];
   const void *in_a[8], *in_b[8];
@@ -205,7 +205,7 @@ run_pair (tl_net *net, rbuf **cur, const guint8 *keep, int s, GError **error)
       return FALSE;
     }
   out_b[0] = cur[vo]->data;
-  tl_op_ctx ca = { net, a, in_a, NULL, NULL }, cb = { net, b, in_b, out_b, NULL };
+  tl_op_ctx ca = { net, a, in_a, NULL, scratch }, cb = { net, b, in_b, out_b, NULL };
   const gint64 t0 = net->prof_usec ? g_get_monotonic_time () : 0;
   if (!tl_conv_pair_forward (&ca, &cb, error))
     return FALSE;
@@ -395,7 +395,7 @@ tl_net_run (tl_net *net, const tl_tensor *const *inputs, int n_inputs,
       tl_node *node = &net->nodes[net->order[s]];
       if (node->pair_next && !keep[node->out[0]])
         {
-          ok = run_pair (net, cur, keep, s, error);
+          ok = run_pair (net, cur, keep, s, scratch, error);
           s++;
           continue;
         }

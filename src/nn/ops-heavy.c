@@ -922,13 +922,11 @@ tl_conv_pair_ok (const tl_net *net, const tl_node *a, const tl_node *b)
     return FALSE;
   const conv_p *pa = a->p, *pb = b->p;
   const tl_value *mid = NV (net, a->out[0]);
-  const tl_conv_params pw = tl_conv_default_params ();
-  /* a: 1x1, stride 1, no pads or dilation, one group; b: depthwise */
-  return memcmp (&pa->cp, &pw, sizeof pw) == 0 && pa->ws.h == 1 && pa->ws.w == 1
-         && mid->n_consumers == 1 && mid->output_index < 0 && mid->concat_into < 0
+  /* a: one group; b: depthwise; nothing else reads what a writes */
+  return mid->n_consumers == 1 && mid->output_index < 0 && mid->concat_into < 0
          && pb->cp.groups == pb->xs.c && pb->xs.c == pb->ys.c
          && memcmp (&pb->xs, &pa->ys, sizeof pb->xs) == 0
-         && tl_conv2d_pair_fits (pa->xs, pa->ys.c, &pb->cp);
+         && tl_conv2d_pair_fits (&pa->cp, pa->xs, pa->ys.c, &pb->cp);
 }
 
 gboolean
@@ -937,8 +935,9 @@ tl_conv_pair_forward (const tl_op_ctx *a, const tl_op_ctx *b, GError **error)
   const conv_p *pa = a->node->p, *pb = b->node->p;
   const float *ba = tl_node_has_input (a->node, 2) ? a->in[2] : NULL;
   const float *bb = tl_node_has_input (b->node, 2) ? b->in[2] : NULL;
-  if (!tl_conv2d_pair_forward (a->in[0], pa->xs, a->in[1], pa->ys.c, ba, pa->act, &pb->cp,
-                               b->in[1], bb, pb->act, b->out[0], pb->ys, error))
+  if (!tl_conv2d_pair_forward (a->in[0], pa->xs, &pa->cp, a->in[1], pa->ys.c, ba, pa->act,
+                               &pb->cp, b->in[1], bb, pb->act, b->out[0], pb->ys, a->scratch,
+                               a->node->scratch, error))
     return node_prefix (b->node, error);
   return TRUE;
 }

@@ -126,13 +126,13 @@ void           tl_net_result_free (tl_net_result *res);
  * (`tensorlens bench --profile`). Turning it on (or off) clears the sums. */
 typedef struct {
   const char *node;    /* node name ("" if unnamed); owned by the net */
-  const char *op;      /* op type, or TL_NET_PAIR_OP for a pointwise Conv that ran
-                        * as one with the depthwise Conv after it (whose time
-                        * is then counted here, and its own is 0) */
+  const char *op;      /* op type, or TL_NET_PAIR_OP for a Conv that ran as one
+                        * with the depthwise Conv after it (whose time is
+                        * then counted here, and its own is 0) */
   const char *output;  /* name of its first output */
   double      usec;    /* mean wall time per successful run */
 } tl_net_node_time;
-#define TL_NET_PAIR_OP "Conv(pw)+Conv(dw)"
+#define TL_NET_PAIR_OP "Conv+Conv(dw)"
 void tl_net_set_profile (tl_net *net, gboolean on);
 /* Fills up to max entries in execution order; returns how many (0 when
  * profiling is off). */

@@ -153,20 +153,24 @@ gboolean tl_conv2d_forward_packed (const tl_conv_params *p,
                                    float *scratch, size_t scratch_len,
                                    GError **error);
 
-/* A pointwise conv (1x1, stride 1, no pads, one group: mid output
- * channels, weights wa [mid][xs.c], bias ba or NULL, activation acta)
- * followed by a depthwise conv pb on its output (weights wb [mid][1][kH][kW],
- * bias bb, activation actb), without the expanded tensor in between ever
- * being stored whole: y (ys) = the depthwise conv's output, equal to the
- * two convs run one after the other up to float rounding (conv-pair.c).
- * tl_conv2d_pair_fits says for which shapes (planes over 256 positions,
- * where the expanded tensor would not stay in cache, and inputs up to 512K
- * floats, which stay in cache while each group of channels reads them). */
-gboolean tl_conv2d_pair_fits (tl_shape4 xs, int64_t mid, const tl_conv_params *pb);
-gboolean tl_conv2d_pair_forward (const float *x, tl_shape4 xs, const float *wa, int64_t mid,
-                                 const float *ba, tl_activation acta,
-                                 const tl_conv_params *pb, const float *wb, const float *bb,
-                                 tl_activation actb, float *y, tl_shape4 ys, GError **error);
+/* A one-group conv pa (mid output channels, weights wa [mid][xs.c][kH][kW],
+ * bias ba or NULL, activation acta) followed by a depthwise conv pb on its
+ * output (weights wb [mid][1][kH][kW], bias bb, activation actb), without
+ * the tensor in between ever being stored whole: y (ys) = the depthwise
+ * conv's output, equal to the two convs run one after the other up to
+ * float rounding (conv-pair.c). scratch: tl_conv2d_scratch_size of pa
+ * (0 for a pointwise pa). tl_conv2d_pair_fits says for which shapes:
+ * planes over 256 positions between the two, where that tensor would not
+ * stay in cache, and a first-conv GEMM operand (input or im2col) of at
+ * most 512K floats, which stays in cache while each group reads it. */
+gboolean tl_conv2d_pair_fits (const tl_conv_params *pa, tl_shape4 xs, int64_t mid,
+                              const tl_conv_params *pb);
+gboolean tl_conv2d_pair_forward (const float *x, tl_shape4 xs, const tl_conv_params *pa,
+                                 const float *wa, int64_t mid, const float *ba,
+                                 tl_activation acta, const tl_conv_params *pb,
+                                 const float *wb, const float *bb, tl_activation actb,
+                                 float *y, tl_shape4 ys, float *scratch, size_t scratch_len,
+                                 GError **error);
 
 /* dx = d(conv(x, w))/dx^T dy (col2im of W^T dy). Same shapes and scratch as
  * the forward call. dx (xs) is overwritten. No activation: the caller

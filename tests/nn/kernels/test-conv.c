@@ -541,48 +541,55 @@ test_conv_packed (void)
   g_clear_error (&error);
 }
 
-/* A pointwise conv and the depthwise conv after it run as one
- * (conv-pair.c) against the two run one after the other: channel counts
- * that are not a multiple of the 6-channel groups, several groups per
- * thread, strides 1 and 2, 3x3 and 5x5 (the general depthwise loops),
- * batch 2, different activations on each conv, 1 and 2 threads (identical
- * bits). Tolerance: relative L2 <= KT_FWD_TOL, every element within
+/* A conv and the depthwise conv after it run as one (conv-pair.c) against
+ * the two run one after the other: a pointwise first conv and a 3x3
+ * stride-2 one (MobileNet's stem, through im2col), channel counts that are
+ * not a multiple of the 6-channel groups, several groups per thread,
+ * strides 1 and 2, 3x3 and 5x5 (the general depthwise loops), batch 2,
+ * different activations on each conv, 1 and 2 threads (identical bits).
+ * Tolerance: relative L2 <= KT_FWD_TOL, every element within
  * 1e-5 * (1 + |ref|) (the two paths sum in the same order, but the
- * separate pointwise conv goes through cblas_sgemm). Then the refusals. */
+ * separate first conv goes through cblas_sgemm). Then the refusals. */
 static void
 test_conv_pair (void)
 {
-  /* N, C, H, W, mid, k, stride, pad */
-  static const int64_t cfg[][8] = {
-    { 1, 5, 23, 23, 13, 3, 2, 1 },
-    { 2, 16, 20, 17, 30, 3, 1, 1 },
-    { 1, 3, 17, 17, 8, 5, 2, 2 },
-    { 1, 8, 32, 40, 64, 3, 1, 1 },
+  /* N, C, H, W, mid, first conv k/stride/pad, depthwise k/stride/pad */
+  static const int64_t cfg[][11] = {
+    { 1, 5, 23, 23, 13, 1, 1, 0, 3, 2, 1 },
+    { 2, 16, 20, 17, 30, 1, 1, 0, 3, 1, 1 },
+    { 1, 3, 17, 17, 8, 1, 1, 0, 5, 2, 2 },
+    { 1, 8, 32, 40, 64, 1, 1, 0, 3, 1, 1 },
+    { 2, 3, 45, 38, 16, 3, 2, 1, 3, 1, 1 }, /* stem-like: im2col, K = 27 */
+    { 1, 4, 20, 20, 7, 3, 1, 1, 3, 2, 1 },  /* 3x3 stride 1, K = 36 */
   };
   const tl_activation clip = { TL_ACT_CLIP, 0, 6 }, hsw = { TL_ACT_HARDSWISH, 0, 0 };
   const tl_activation relu = { TL_ACT_RELU, 0, 0 }, none = { TL_ACT_NONE, 0, 0 };
   GRand *rnd = g_rand_new_with_seed (17);
   for (size_t t = 0; t < G_N_ELEMENTS (cfg); t++)
     {
-      const int64_t *c = cfg[t], mid = c[4], k = c[5];
+      const int64_t *c = cfg[t], mid = c[4], ka = c[5], k = c[8];
       tl_conv_params pa = tl_conv_default_params (), pb = tl_conv_default_params ();
+      pa.kernel_h = pa.kernel_w = ka;
+      pa.stride_h = pa.stride_w = c[6];
+      pa.pad_top = pa.pad_left = pa.pad_bottom = pa.pad_right = c[7];
       pb.kernel_h = pb.kernel_w = k;
-      pb.stride_h = pb.stride_w = c[6];
-      pb.pad_top = pb.pad_left = pb.pad_bottom = pb.pad_right = c[7];
+      pb.stride_h = pb.stride_w = c[9];
+      pb.pad_top = pb.pad_left = pb.pad_bottom = pb.pad_right = c[10];
       pb.groups = mid;
-      tl_shape4 xs = { c[0], c[1], c[2], c[3] }, was = { mid, c[1], 1, 1 };
-      tl_shape4 ms = { c[0], mid, c[2], c[3] }, wbs = { mid, 1, k, k }, ys;
+      tl_shape4 xs = { c[0], c[1], c[2], c[3] }, was = { mid, c[1], ka, ka };
+      tl_shape4 ms, wbs = { mid, 1, k, k }, ys;
+      g_assert_true (tl_conv2d_output_shape (&pa, xs, mid, &ms, NULL));
       g_assert_true (tl_conv2d_output_shape (&pb, ms, mid, &ys, NULL));
-      g_assert_true (tl_conv2d_pair_fits (xs, mid, &pb));
-      const int64_t nx = numel4 (xs), nm = numel4 (ms), ny = numel4 (ys);
+      g_assert_true (tl_conv2d_pair_fits (&pa, xs, mid, &pb));
+      const int64_t nx = numel4 (xs), nm = numel4 (ms), ny = numel4 (ys), nwa = numel4 (was);
       g_autofree float *x = g_new (float, nx);
-      g_autofree float *wa = g_new (float, mid * c[1]);
+      g_autofree float *wa = g_new (float, nwa);
       g_autofree float *wb = g_new (float, mid * k * k);
       g_autofree float *ba = g_new (float, mid);
       g_autofree float *bb = g_new (float, mid);
       for (int64_t i = 0; i < nx; i++)
         x[i] = (float) g_rand_double_range (rnd, -1, 1);
-      for (int64_t i = 0; i < mid * c[1]; i++)
+      for (int64_t i = 0; i < nwa; i++)
         wa[i] = (float) g_rand_double_range (rnd, -1, 1);
       for (int64_t i = 0; i < mid * k * k; i++)
         wb[i] = (float) g_rand_double_range (rnd, -0.5, 0.5);
@@ -591,6 +598,8 @@ test_conv_pair (void)
           ba[i] = (float) g_rand_double_range (rnd, -1, 1);
           bb[i] = (float) g_rand_double_range (rnd, -1, 1);
         }
+      const size_t sl = tl_conv2d_scratch_size (&pa, xs, ms);
+      g_autofree float *s = g_new (float, sl + 1);
       const tl_activation acts[][2] = { { clip, clip }, { relu, hsw }, { none, none } };
       g_autofree float *m = g_new (float, nm);
       g_autofree float *y0 = g_new (float, ny);
@@ -599,17 +608,15 @@ test_conv_pair (void)
       for (size_t a = 0; a < G_N_ELEMENTS (acts); a++)
         {
           tl_kernels_set_threads (1);
-          size_t sl = tl_conv2d_scratch_size (&pa, xs, ms);
-          g_assert_cmpuint (sl, ==, 0);
-          g_assert_true (tl_conv2d_forward (&pa, x, xs, wa, was, ba, acts[a][0], m, ms, NULL, 0,
+          g_assert_true (tl_conv2d_forward (&pa, x, xs, wa, was, ba, acts[a][0], m, ms, s, sl,
                                             NULL));
           g_assert_true (tl_conv2d_forward (&pb, m, ms, wb, wbs, bb, acts[a][1], y0, ys, NULL, 0,
                                             NULL));
-          g_assert_true (tl_conv2d_pair_forward (x, xs, wa, mid, ba, acts[a][0], &pb, wb, bb,
-                                                 acts[a][1], y1, ys, NULL));
+          g_assert_true (tl_conv2d_pair_forward (x, xs, &pa, wa, mid, ba, acts[a][0], &pb, wb,
+                                                 bb, acts[a][1], y1, ys, s, sl, NULL));
           tl_kernels_set_threads (2);
-          g_assert_true (tl_conv2d_pair_forward (x, xs, wa, mid, ba, acts[a][0], &pb, wb, bb,
-                                                 acts[a][1], y2, ys, NULL));
+          g_assert_true (tl_conv2d_pair_forward (x, xs, &pa, wa, mid, ba, acts[a][0], &pb, wb,
+                                                 bb, acts[a][1], y2, ys, s, sl, NULL));
           tl_kernels_set_threads (1);
           g_autofree char *what = g_strdup_printf ("conv pair %zu, acts %zu", t, a);
           g_autofree double *yd = g_new (double, ny);
@@ -625,30 +632,42 @@ test_conv_pair (void)
     }
   g_rand_free (rnd);
 
-  /* refused: a plane of 256 positions or less, a conv that is not
-   * depthwise, an input over 512K floats, an output of the wrong shape */
-  tl_conv_params pb = tl_conv_default_params ();
+  /* refused: a plane of 256 positions or less, a second conv that is not
+   * depthwise, a grouped first conv, a GEMM operand over 512K floats, too
+   * little scratch for the im2col, an output of the wrong shape */
+  tl_conv_params pa = tl_conv_default_params (), pb = tl_conv_default_params ();
   pb.kernel_h = pb.kernel_w = 3;
   pb.pad_top = pb.pad_left = pb.pad_bottom = pb.pad_right = 1;
   pb.groups = 4;
-  const float z[4 * 9 * 256] = { 0 };
+  static const float z[4 * 9 * 400] = { 0 };
   float y[4 * 400];
   tl_shape4 small = { 1, 2, 16, 16 }, big = { 1, 2, 20, 20 };
   GError *error = NULL;
-  g_assert_false (tl_conv2d_pair_fits (small, 4, &pb));
-  g_assert_false (tl_conv2d_pair_forward (z, small, z, 4, NULL, none, &pb, z, NULL, none, y,
-                                          (tl_shape4) { 1, 4, 16, 16 }, &error));
+  g_assert_false (tl_conv2d_pair_fits (&pa, small, 4, &pb));
+  g_assert_false (tl_conv2d_pair_forward (z, small, &pa, z, 4, NULL, none, &pb, z, NULL, none,
+                                          y, (tl_shape4) { 1, 4, 16, 16 }, NULL, 0, &error));
   g_assert_error (error, TL_ERROR, TL_ERROR_INVALID);
   g_clear_error (&error);
   pb.groups = 2;
-  g_assert_false (tl_conv2d_pair_fits (big, 4, &pb));
+  g_assert_false (tl_conv2d_pair_fits (&pa, big, 4, &pb));
   pb.groups = 4;
-  g_assert_true (tl_conv2d_pair_fits (big, 4, &pb));
-  /* an input too big to stay in cache across the channel groups */
-  g_assert_false (tl_conv2d_pair_fits ((tl_shape4) { 1, 9, 256, 256 }, 4, &pb));
-  g_assert_true (tl_conv2d_pair_fits ((tl_shape4) { 1, 8, 256, 256 }, 4, &pb));
-  g_assert_false (tl_conv2d_pair_forward (z, big, z, 4, NULL, none, &pb, z, NULL, none, y,
-                                          (tl_shape4) { 1, 4, 10, 10 }, &error));
+  g_assert_true (tl_conv2d_pair_fits (&pa, big, 4, &pb));
+  pa.groups = 2;
+  g_assert_false (tl_conv2d_pair_fits (&pa, big, 4, &pb));
+  pa.groups = 1;
+  g_assert_false (tl_conv2d_pair_fits (&pa, (tl_shape4) { 1, 9, 256, 256 }, 4, &pb));
+  g_assert_true (tl_conv2d_pair_fits (&pa, (tl_shape4) { 1, 8, 256, 256 }, 4, &pb));
+  pa.kernel_h = pa.kernel_w = 3;
+  pa.pad_top = pa.pad_left = pa.pad_bottom = pa.pad_right = 1;
+  g_assert_true (tl_conv2d_pair_fits (&pa, big, 4, &pb));
+  g_assert_false (tl_conv2d_pair_forward (z, big, &pa, z, 4, NULL, none, &pb, z, NULL, none, y,
+                                          (tl_shape4) { 1, 4, 20, 20 }, (float *) y, 10,
+                                          &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "scratch"));
+  g_clear_error (&error);
+  g_assert_false (tl_conv2d_pair_forward (z, big, &pa, z, 4, NULL, none, &pb, z, NULL, none, y,
+                                          (tl_shape4) { 1, 4, 10, 10 }, NULL, 0, &error));
   g_assert_error (error, TL_ERROR, TL_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "output"));
   g_clear_error (&error);
