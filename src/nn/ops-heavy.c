@@ -922,7 +922,11 @@ tl_conv_pair_ok (const tl_net *net, const tl_node *a, const tl_node *b)
     return FALSE;
   const conv_p *pa = a->p, *pb = b->p;
   const tl_value *mid = NV (net, a->out[0]);
-  /* a: one group; b: depthwise; nothing else reads what a writes */
+  /* a: one group; b: depthwise; nothing else reads what a writes (not
+   * even b's weights or bias: that tensor is never stored) */
+  for (int k = 1; k < b->n_in; k++)
+    if (b->in[k] == a->out[0])
+      return FALSE;
   return mid->n_consumers == 1 && mid->output_index < 0 && mid->concat_into < 0
          && pb->cp.groups == pb->xs.c && pb->xs.c == pb->ys.c
          && memcmp (&pb->xs, &pa->ys, sizeof pb->xs) == 0
