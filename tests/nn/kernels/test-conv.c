@@ -234,6 +234,27 @@ assert_rel_d (const char *what, const float *got, const double *want, int64_t n)
     g_error ("%s: relative L2 error %.3g", what, sqrt (num / den));
 }
 
+/* n floats uniform in [lo, hi) */
+static float *
+rand_floats (GRand *rnd, int64_t n, double lo, double hi)
+{
+  float *v = g_new (float, MAX (n, 1));
+  for (int64_t i = 0; i < n; i++)
+    v[i] = (float) g_rand_double_range (rnd, lo, hi);
+  return v;
+}
+
+/* assert_rel_d, and every element within 1e-5 * (1 + |want|) */
+static void
+assert_each_close (const char *what, const float *got, const double *want, int64_t n)
+{
+  assert_rel_d (what, got, want, n);
+  for (int64_t i = 0; i < n; i++)
+    if (!(fabs (got[i] - want[i]) <= 1e-5 * (1 + fabs (want[i]))))
+      g_error ("%s: element %" G_GINT64_FORMAT " is %.9g, want %.9g", what, i,
+               (double) got[i], want[i]);
+}
+
 static void
 test_conv_large (void)
 {
@@ -276,18 +297,10 @@ test_conv_large (void)
       g_assert_true (tl_conv2d_output_shape (&p, xs, c[4], &ys, NULL));
       const int64_t nx = xs.n * xs.c * xs.h * xs.w, ny = ys.n * ys.c * ys.h * ys.w;
       const int64_t nw = ws.n * ws.c * ws.h * ws.w;
-      g_autofree float *x = g_new (float, nx);
-      g_autofree float *w = g_new (float, nw);
-      g_autofree float *b = g_new (float, ys.c);
-      g_autofree float *dy = g_new (float, ny);
-      for (int64_t i = 0; i < nx; i++)
-        x[i] = (float) g_rand_double_range (rnd, -1, 1);
-      for (int64_t i = 0; i < nw; i++)
-        w[i] = (float) g_rand_double_range (rnd, -1, 1);
-      for (int64_t i = 0; i < ys.c; i++)
-        b[i] = (float) g_rand_double_range (rnd, -1, 1);
-      for (int64_t i = 0; i < ny; i++)
-        dy[i] = (float) g_rand_double_range (rnd, -1, 1);
+      g_autofree float *x = rand_floats (rnd, nx, -1, 1);
+      g_autofree float *w = rand_floats (rnd, nw, -1, 1);
+      g_autofree float *b = rand_floats (rnd, ys.c, -1, 1);
+      g_autofree float *dy = rand_floats (rnd, ny, -1, 1);
       g_autofree double *yr = g_new (double, ny);
       g_autofree double *dxr = g_new (double, nx);
       naive_conv (&p, x, xs, w, b, yr, ys);
@@ -392,15 +405,9 @@ test_depthwise3x3 (void)
       tl_shape4 xs = { c[0], c[1], c[2], c[3] }, ws = { c[1], 1, 3, 3 }, ys;
       g_assert_true (tl_conv2d_output_shape (&p, xs, c[1], &ys, NULL));
       const int64_t nx = xs.n * xs.c * xs.h * xs.w, ny = ys.n * ys.c * ys.h * ys.w;
-      g_autofree float *x = g_new (float, nx);
-      g_autofree float *w = g_new (float, 9 * xs.c);
-      g_autofree float *b = g_new (float, xs.c);
-      for (int64_t i = 0; i < nx; i++)
-        x[i] = (float) g_rand_double_range (rnd, -4, 4);
-      for (int64_t i = 0; i < 9 * xs.c; i++)
-        w[i] = (float) g_rand_double_range (rnd, -1, 1);
-      for (int64_t i = 0; i < xs.c; i++)
-        b[i] = (float) g_rand_double_range (rnd, -1, 1);
+      g_autofree float *x = rand_floats (rnd, nx, -4, 4);
+      g_autofree float *w = rand_floats (rnd, 9 * xs.c, -1, 1);
+      g_autofree float *b = rand_floats (rnd, xs.c, -1, 1);
       g_autofree double *yr = g_new (double, ny);
       naive_conv (&p, x, xs, w, b, yr, ys);
       g_autofree float *y1 = g_new (float, ny);
@@ -418,11 +425,7 @@ test_depthwise3x3 (void)
                                             NULL));
           tl_kernels_set_threads (1);
           g_autofree char *what = g_strdup_printf ("depthwise 3x3 case %zu, act %zu", t, a);
-          assert_rel_d (what, y1, ya, ny);
-          for (int64_t i = 0; i < ny; i++)
-            if (!(fabs (y1[i] - ya[i]) <= 1e-5 * (1 + fabs (ya[i]))))
-              g_error ("%s: element %" G_GINT64_FORMAT " is %.9g, want %.9g", what, i,
-                       (double) y1[i], ya[i]);
+          assert_each_close (what, y1, ya, ny);
           g_assert_cmpmem (y1, sizeof (float) * ny, y2, sizeof (float) * ny);
         }
     }
@@ -473,15 +476,9 @@ test_conv_packed (void)
       tl_shape4 xs = { c[0], c[1], c[2], c[3] }, ws = { c[4], c[1], c[5], c[5] }, ys;
       g_assert_true (tl_conv2d_output_shape (&p, xs, c[4], &ys, NULL));
       const int64_t nx = numel4 (xs), ny = numel4 (ys), nw = numel4 (ws);
-      g_autofree float *x = g_new (float, nx);
-      g_autofree float *w = g_new (float, nw);
-      g_autofree float *b = g_new (float, ys.c);
-      for (int64_t i = 0; i < nx; i++)
-        x[i] = (float) g_rand_double_range (rnd, -1, 1);
-      for (int64_t i = 0; i < nw; i++)
-        w[i] = (float) g_rand_double_range (rnd, -0.2, 0.2);
-      for (int64_t i = 0; i < ys.c; i++)
-        b[i] = (float) g_rand_double_range (rnd, -1, 1);
+      g_autofree float *x = rand_floats (rnd, nx, -1, 1);
+      g_autofree float *w = rand_floats (rnd, nw, -0.2, 0.2);
+      g_autofree float *b = rand_floats (rnd, ys.c, -1, 1);
       g_autofree float *packed = tl_conv2d_pack_weights (&p, xs, ys, w);
       g_assert_nonnull (packed);
       g_autofree double *yr = g_new (double, ny);
@@ -582,17 +579,11 @@ test_conv_pair (void)
       g_assert_true (tl_conv2d_output_shape (&pb, ms, mid, &ys, NULL));
       g_assert_true (tl_conv2d_pair_fits (&pa, xs, mid, &pb));
       const int64_t nx = numel4 (xs), nm = numel4 (ms), ny = numel4 (ys), nwa = numel4 (was);
-      g_autofree float *x = g_new (float, nx);
-      g_autofree float *wa = g_new (float, nwa);
-      g_autofree float *wb = g_new (float, mid * k * k);
+      g_autofree float *x = rand_floats (rnd, nx, -1, 1);
+      g_autofree float *wa = rand_floats (rnd, nwa, -1, 1);
+      g_autofree float *wb = rand_floats (rnd, mid * k * k, -0.5, 0.5);
       g_autofree float *ba = g_new (float, mid);
       g_autofree float *bb = g_new (float, mid);
-      for (int64_t i = 0; i < nx; i++)
-        x[i] = (float) g_rand_double_range (rnd, -1, 1);
-      for (int64_t i = 0; i < nwa; i++)
-        wa[i] = (float) g_rand_double_range (rnd, -1, 1);
-      for (int64_t i = 0; i < mid * k * k; i++)
-        wb[i] = (float) g_rand_double_range (rnd, -0.5, 0.5);
       for (int64_t i = 0; i < mid; i++)
         {
           ba[i] = (float) g_rand_double_range (rnd, -1, 1);
@@ -622,11 +613,7 @@ test_conv_pair (void)
           g_autofree double *yd = g_new (double, ny);
           for (int64_t i = 0; i < ny; i++)
             yd[i] = y0[i];
-          assert_rel_d (what, y1, yd, ny);
-          for (int64_t i = 0; i < ny; i++)
-            if (!(fabs (y1[i] - yd[i]) <= 1e-5 * (1 + fabs (yd[i]))))
-              g_error ("%s: element %" G_GINT64_FORMAT " is %.9g, want %.9g", what, i,
-                       (double) y1[i], yd[i]);
+          assert_each_close (what, y1, yd, ny);
           g_assert_cmpmem (y1, sizeof (float) * ny, y2, sizeof (float) * ny);
         }
     }
