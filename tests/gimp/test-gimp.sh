@@ -20,17 +20,17 @@ export GIMP2_DIRECTORY="$tmp/home"        # must not exist yet (P8)
 export XDG_DATA_HOME="$tmp/xdg"           # no stale user copy of our ops (P2)
 
 card=$src/../data/generate/tiny-ae.json
-script () { sed -e "s|@DATA@|$data|g" -e "s|@TMP@|$tmp|g" -e "s|@CARD@|$card|g" "$src/$1"; }
+scheme_script () { sed -e "s|@DATA@|$data|g" -e "s|@TMP@|$tmp|g" -e "s|@CARD@|$card|g" "$src/$1"; }
 timeout 600 gimp-console-2.10 -i -d -f -g "$tmp/gimprc" \
-  -b "$(script saliency.scm)" \
-  -b "$(script bad-model.scm)" \
+  -b "$(scheme_script saliency.scm)" \
+  -b "$(scheme_script bad-model.scm)" \
   -b '(gimp-message "TL-ALIVE-1")' \
-  -b "$(script bad-option.scm)" \
+  -b "$(scheme_script bad-option.scm)" \
   -b '(gimp-message "TL-ALIVE-2")' \
-  -b "$(script bad-opacity-option.scm)" \
-  -b "$(script bad-opacity.scm)" \
-  -b "$(script latent.scm)" \
-  -b "$(script bad-latent.scm)" \
+  -b "$(scheme_script bad-opacity-option.scm)" \
+  -b "$(scheme_script bad-opacity.scm)" \
+  -b "$(scheme_script latent.scm)" \
+  -b "$(scheme_script bad-latent.scm)" \
   -b '(gimp-quit 0)' >"$tmp/log" 2>&1
 
 dump () { sed 's/^/# /' "$tmp/log" | tail -40; }
@@ -51,7 +51,7 @@ else
 fi
 
 # The new layers' pixels equal the gegl command line's rendering.
-cmp () {
+same_image () {
   # gegl-imgcmp "succeeds" on a missing file: check that first
   if [ -s "$1" ] && [ -s "$2" ] && gegl-imgcmp "$1" "$2" 1.0 >"$tmp/cmp" 2>&1; then ok "$3"
   else nok "$3"; sed 's/^/# /' "$tmp/cmp"; fi
@@ -61,17 +61,17 @@ if command -v gegl >/dev/null; then
   # layer's, not folded into the pixels
   gegl "$data/astronaut-320.png" -o "$tmp/cli-tsm.png" -- tensorlens:saliency model=centernet \
     method=tsm output=overlay colormap=jet >/dev/null 2>&1
-  cmp "$tmp/gimp-tsm-overlay.png" "$tmp/cli-tsm.png" "rgb layer pixels equal the gegl CLI's"
+  same_image "$tmp/gimp-tsm-overlay.png" "$tmp/cli-tsm.png" "rgb layer pixels equal the gegl CLI's"
   gegl "$data/coffee-300x200.png" -o "$tmp/cli-ov08.png" -- tensorlens:saliency model=emotion \
     method=eigencam output=overlay colormap=turbo opacity=0.8 >/dev/null 2>&1
-  cmp "$tmp/gimp-eigencam-overlay08.png" "$tmp/cli-ov08.png" \
+  same_image "$tmp/gimp-eigencam-overlay08.png" "$tmp/cli-ov08.png" \
     "overlay with option opacity=0.8 equals the gegl CLI's opacity=0.8"
   gegl "$data/coffee-300x200.png" -o "$tmp/cli-eig.png" -- tensorlens:saliency model=emotion \
     method=eigencam output=heatmap colormap=viridis >/dev/null 2>&1
-  cmp "$tmp/gimp-eigencam-heatmap.png" "$tmp/cli-eig.png" "'all' EigenCAM layer equals the gegl CLI's"
+  same_image "$tmp/gimp-eigencam-heatmap.png" "$tmp/cli-eig.png" "'all' EigenCAM layer equals the gegl CLI's"
   gegl -o "$tmp/cli-latent.png" -- tensorlens:latent-samples "model=$card" sampler=pmf seed=3 \
     count=6 columns=3 cell-size=16 spacing=2 background=white >/dev/null 2>&1
-  cmp "$tmp/gimp-latent.png" "$tmp/cli-latent.png" "latent samples image equals the gegl CLI's"
+  same_image "$tmp/gimp-latent.png" "$tmp/cli-latent.png" "latent samples image equals the gegl CLI's"
 else
   skip "gegl CLI not installed"
 fi
