@@ -45,6 +45,32 @@ tl_c_strides (int nd, const int64_t *shape, int64_t *st)
 }
 
 void
+tl_bcast_merge_dims (int *yn, int64_t *ys, int n_in, int64_t (*st)[TL_MAX_DIMS])
+{
+  int m = 0; /* dims kept so far; never ahead of d, so in place is safe */
+  for (int d = 0; d < *yn; d++)
+    {
+      if (ys[d] == 1)
+        continue;
+      gboolean runs_on = m > 0;
+      for (int k = 0; k < n_in && runs_on; k++)
+        runs_on = st[k][m - 1] == st[k][d] * ys[d];
+      if (runs_on)
+        {
+          ys[m - 1] *= ys[d];
+          for (int k = 0; k < n_in; k++)
+            st[k][m - 1] = st[k][d];
+          continue;
+        }
+      ys[m] = ys[d];
+      for (int k = 0; k < n_in; k++)
+        st[k][m] = st[k][d];
+      m++;
+    }
+  *yn = m;
+}
+
+void
 tl_bcast_walk (int yn, const int64_t *ys, int n_in, int64_t (*st)[TL_MAX_DIMS], tl_row_fn row,
                void *ctx)
 {

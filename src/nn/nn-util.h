@@ -17,6 +17,14 @@ typedef void (*tl_row_fn) (void *ctx, int64_t oy, const int64_t *off, int64_t le
                            const int64_t *inner);
 void     tl_bcast_walk (int yn, const int64_t *ys, int n_in, int64_t (*st)[TL_MAX_DIMS],
                         tl_row_fn row, void *ctx);
+/* Merges neighbouring dims of a walk (yn, ys and the n_in stride rows, in
+ * place) where every input runs on contiguously from one dim into the next
+ * (st[k][d] == st[k][d + 1] * ys[d + 1]) and drops dims of size 1, so that
+ * the rows get longer: a same-shape op on [N,C,H,W] becomes one row, a
+ * per-channel one rows of H*W, instead of rows of W. The walk then visits
+ * the same elements in the same order; only a row function that folds a
+ * whole row into one value (ReduceSum's) would round differently. */
+void     tl_bcast_merge_dims (int *yn, int64_t *ys, int n_in, int64_t (*st)[TL_MAX_DIMS]);
 
 /* C-order strides of a shape. */
 void     tl_c_strides (int nd, const int64_t *shape, int64_t *st);

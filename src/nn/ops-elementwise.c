@@ -351,37 +351,6 @@ typedef struct {
 BIN_ROW (float, bin_row_f, FDIV, FPOW)
 BIN_ROW (int64_t, bin_row_i, IDIV, IPOW)
 
-/* Two float operands of the output's shape, e.g. a residual Add (75K to
- * 300K floats in MobileNetV2): memory-bound, so shared out in chunks of
- * BIN_CHUNK floats over the threads, each element computed as in one pass. */
-#define BIN_CHUNK 4096
-#define BIN_PARALLEL_MIN (8 * BIN_CHUNK)
-
-typedef struct {
-  bin_row_ctx rc;
-  int64_t n;
-} bin_chunks_ctx;
-
-static void
-bin_chunks (void *data, int64_t c0, int64_t c1)
-{
-  bin_chunks_ctx *p = data;
-  const int64_t b = c0 * BIN_CHUNK, e = MIN (c1 * BIN_CHUNK, p->n);
-  const int64_t off[2] = { b, b }, st[2] = { 1, 1 };
-  bin_row_f (&p->rc, b, off, e - b, st);
-}
-
-static gboolean
-same_shape_pair (const tl_net *net, const tl_node *node)
-{
-  if (node->n_in != 2)
-    return FALSE;
-  const tl_value *y = OUT (node, 0), *a = IN (node, 0), *b = IN (node, 1);
-  return y->dtype == TL_DT_FLOAT && a->ndim == y->ndim && b->ndim == y->ndim
-         && memcmp (a->shape, y->shape, sizeof (int64_t) * y->ndim) == 0
-         && memcmp (b->shape, y->shape, sizeof (int64_t) * y->ndim) == 0;
-}
-
 static gboolean
 bin_forward (const tl_op_ctx *c, GError **error)
 {
@@ -391,18 +360,6 @@ bin_forward (const tl_op_ctx *c, GError **error)
   tl_value *y = OUT (node, 0);
   gboolean isf = y->dtype == TL_DT_FLOAT;
   (void) error;
-  if (p->kind != B_MEAN && same_shape_pair (net, node))
-    {
-      /* one flat row (tl_bcast_walk would go row by row of the last dim:
-       * 14 floats at a time on a 14x14 plane) */
-      bin_chunks_ctx bc = { { p->kind, FALSE, c->in[0], c->in[1], c->out[0] }, y->numel };
-      const int64_t chunks = (y->numel + BIN_CHUNK - 1) / BIN_CHUNK;
-      if (y->numel >= BIN_PARALLEL_MIN && tl_kernels_get_threads () > 1)
-        tl_kernels_parallel (chunks, bin_chunks, &bc);
-      else
-        bin_chunks (&bc, 0, chunks);
-      return TRUE;
-    }
   int64_t st[2][TL_MAX_DIMS], ys_st[TL_MAX_DIMS];
   tl_c_strides (y->ndim, y->shape, ys_st);
   /* Variadic ops fold left: y = x0 op x1, then y = y op xk. */
@@ -424,7 +381,12 @@ bin_forward (const tl_op_ctx *c, GError **error)
       else
         memcpy (st[0], ys_st, sizeof ys_st);
       tl_bcast_strides (y->ndim, y->shape, b->ndim, b->shape, st[1]);
-      tl_bcast_walk (y->ndim, y->shape, 2, st, isf ? bin_row_f : bin_row_i, &rc);
+      /* long rows: a residual Add is one row, not 14 floats at a time */
+      int yn = y->ndim;
+      int64_t ys[TL_MAX_DIMS];
+      memcpy (ys, y->shape, sizeof ys);
+      tl_bcast_merge_dims (&yn, ys, 2, st);
+      tl_bcast_walk (yn, ys, 2, st, isf ? bin_row_f : bin_row_i, &rc);
     }
   if (p->kind == B_MEAN)
     {
@@ -508,7 +470,11 @@ bin_backward (const tl_op_ctx *c, const float *const *dout, float *const *din, G
       tl_bcast_strides (y->ndim, y->shape, IN (node, ib)->ndim, IN (node, ib)->shape, st[1]);
       bin_grad_ctx gc = { p->kind, node->n_in > 2 ? 0 : k, c->in[ia], c->in[ib], dout[0],
                           din[k], 1.0f / (float) node->n_in };
-      tl_bcast_walk (y->ndim, y->shape, 2, st, bin_grad_row, &gc);
+      int yn = y->ndim;
+      int64_t ys[TL_MAX_DIMS];
+      memcpy (ys, y->shape, sizeof ys);
+      tl_bcast_merge_dims (&yn, ys, 2, st);
+      tl_bcast_walk (yn, ys, 2, st, bin_grad_row, &gc);
     }
   return TRUE;
 }

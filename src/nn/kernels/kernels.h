@@ -49,11 +49,6 @@ typedef struct
  * (tl_k_sgemm splits them); OpenBLAS is set to one thread. n < 1 means 1. */
 void tl_kernels_set_threads (int n);
 int  tl_kernels_get_threads (void);
-/* fn(ctx, begin, end) over [0, count) cut into at most that many
- * contiguous ranges, one per thread, on the kernels' worker threads (for
- * loops outside the kernels, e.g. large elementwise ops). */
-void tl_kernels_parallel (int64_t count, void (*fn) (void *ctx, int64_t begin, int64_t end),
-                          void *ctx);
 
 /* ------------------------------------------------------------ activation */
 

@@ -266,10 +266,3 @@ tl_k_parallel (int64_t count, tl_k_range_fn fn, void *ctx)
         run_chunk (&chunks[t]);
     }
 }
-
-void
-tl_kernels_parallel (int64_t count, void (*fn) (void *ctx, int64_t begin, int64_t end),
-                     void *ctx)
-{
-  tl_k_parallel (count, fn, ctx);
-}
