@@ -22,8 +22,6 @@
  * thread). */
 #include "kernels-private.h"
 
-#include <string.h>
-
 /* floats of the per-thread buffer a group of channels should fit in */
 #define GROUP_FLOATS (128 * 1024)
 #define GROUP_ALIGN 6 /* tl_k_gemm_small_n's rows per block */
@@ -33,10 +31,10 @@
 
 typedef struct
 {
-  const float *cols, *wa, *ba, *wb, *bb; /* cols: one image's GEMM operand, K×hw */
+  const float *cols, *wa, *ba, *wb, *bb; /* cols: one image's GEMM operand, K×hw, ld */
   float *y;                              /* one image's output */
   tl_shape4 ms, ys;                      /* the tensor between, the output */
-  int64_t K, cg;
+  int64_t K, cg, ld;
   tl_activation acta, actb;
   const tl_conv_params *pb;
 } pair_job;
@@ -51,7 +49,7 @@ pair_groups (void *data, int64_t g0, int64_t g1)
   for (int64_t g = g0; g < g1; g++)
     {
       const int64_t c0 = g * j->cg, nc = MIN (j->cg, mid - c0);
-      tl_k_gemm_small_n (nc, hw, j->K, j->wa + c0 * j->K, j->cols, hw,
+      tl_k_gemm_small_n (nc, hw, j->K, j->wa + c0 * j->K, j->cols, j->ld,
                          j->ba ? j->ba + c0 : NULL, j->acta, buf);
       const tl_shape4 bs = { 1, nc, j->ms.h, j->ms.w }, os = { 1, nc, j->ys.h, j->ys.w };
       tl_k_depthwise_forward (j->pb, buf, bs, j->wb + c0 * j->pb->kernel_h * j->pb->kernel_w,
@@ -69,13 +67,6 @@ group_channels (int64_t mid, int64_t hw)
   int64_t cg = MAX (GROUP_FLOATS / hw / GROUP_ALIGN, 1) * GROUP_ALIGN;
   const int64_t share = tl_k_ceil_div (tl_k_ceil_div (mid, 2 * nt), GROUP_ALIGN) * GROUP_ALIGN;
   return MIN (MIN (cg, share), mid);
-}
-
-static gboolean
-pointwise (const tl_conv_params *p)
-{
-  const tl_conv_params pw = tl_conv_default_params ();
-  return memcmp (p, &pw, sizeof pw) == 0;
 }
 
 gboolean
@@ -127,14 +118,8 @@ tl_conv2d_pair_forward (const float *x, tl_shape4 xs, const tl_conv_params *pa,
                  .cg = group_channels (mid, hw), .acta = acta, .actb = actb, .pb = pb };
   for (int64_t n = 0; n < xs.n; n++)
     {
-      const float *xn = x + n * xs.c * xs.h * xs.w;
-      if (pointwise (pa))
-        j.cols = xn;
-      else
-        {
-          tl_k_im2col (xn, xs.c, xs.h, xs.w, pa, ms.h, ms.w, scratch);
-          j.cols = scratch;
-        }
+      j.cols = tl_k_conv_columns (pa, x + n * xs.c * xs.h * xs.w, xs.c, xs.h, xs.w, ms.h, ms.w,
+                                  scratch, &j.ld);
       j.y = y + n * mid * ys.h * ys.w;
       tl_k_parallel (tl_k_ceil_div (mid, j.cg), pair_groups, &j);
     }

@@ -124,12 +124,28 @@ tl_conv2d_output_shape (const tl_conv_params *p, tl_shape4 x, int64_t c_out,
   return conv_shape ("Conv", p, x, c_out, y, error);
 }
 
+/* 1x1, stride 1, no pads (any dilation): the input plane is the GEMM
+ * operand, no im2col. */
 static gboolean
 is_pointwise (const tl_conv_params *p)
 {
   return p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1
          && p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0
          && p->pad_bottom == 0 && p->pad_right == 0;
+}
+
+const float *
+tl_k_conv_columns (const tl_conv_params *p, const float *x, int64_t channels, int64_t in_h,
+                   int64_t in_w, int64_t out_h, int64_t out_w, float *scratch, int64_t *ld)
+{
+  if (is_pointwise (p))
+    {
+      *ld = in_h * in_w;
+      return x;
+    }
+  tl_k_im2col (x, channels, in_h, in_w, p, out_h, out_w, scratch);
+  *ld = out_h * out_w;
+  return scratch;
 }
 
 static gboolean
@@ -247,19 +263,12 @@ conv_bias_task (void *data, int64_t o0, int64_t o1)
                    c->act);
 }
 
-/* The GEMM's right operand for all the columns at once: the input itself
- * for a pointwise conv, else the whole im2col (built in parallel). */
+/* The GEMM's right operand for all the columns at once. */
 static const float *
 whole_columns (const conv_tiles *c, int64_t *ld)
 {
-  if (c->pw)
-    {
-      *ld = c->hw;
-      return c->xg;
-    }
-  tl_k_im2col (c->xg, c->cg, c->xs.h, c->xs.w, c->p, c->ys.h, c->ys.w, c->scratch);
-  *ld = c->ohw;
-  return c->scratch;
+  return tl_k_conv_columns (c->p, c->xg, c->cg, c->xs.h, c->xs.w, c->ys.h, c->ys.w, c->scratch,
+                            ld);
 }
 
 /* One (image, group). A short output (8..256 columns) goes to
@@ -273,20 +282,17 @@ static void
 conv_group (conv_tiles *c)
 {
   const int64_t nt = tl_kernels_get_threads ();
-  if (c->packed)
+  if (c->packed || tl_k_gemm_small_n_fits (c->og, c->ohw, c->k))
     {
+      /* a short output: our own GEMM, which streams the weights once
+       * (packed weights: one group, so no bias offset) */
       int64_t ldx;
       const float *cols = whole_columns (c, &ldx);
-      tl_k_gemm_panel (c->og, c->ohw, c->k, c->packed, cols, ldx, c->bias, c->act, c->yg);
-      return;
-    }
-  if (tl_k_gemm_small_n_fits (c->og, c->ohw, c->k))
-    {
-      /* a short output: our own GEMM, which streams the weights once */
-      int64_t ldx;
-      const float *cols = whole_columns (c, &ldx);
-      tl_k_gemm_small_n (c->og, c->ohw, c->k, c->wg, cols, ldx,
-                         c->bias ? c->bias + c->g * c->og : NULL, c->act, c->yg);
+      if (c->packed)
+        tl_k_gemm_panel (c->og, c->ohw, c->k, c->packed, cols, ldx, c->bias, c->act, c->yg);
+      else
+        tl_k_gemm_small_n (c->og, c->ohw, c->k, c->wg, cols, ldx,
+                           c->bias ? c->bias + c->g * c->og : NULL, c->act, c->yg);
       return;
     }
   if (nt <= 1)
@@ -321,7 +327,7 @@ conv_group (conv_tiles *c)
 static gboolean
 panel_path (const tl_conv_params *p, tl_shape4 xs, tl_shape4 ys)
 {
-  return p->groups == 1 && !is_depthwise (p, xs, ys)
+  return p->groups == 1
          && tl_k_gemm_panel_fits (ys.c, ys.h * ys.w, xs.c * p->kernel_h * p->kernel_w);
 }
 

@@ -134,6 +134,13 @@ void tl_k_col2im (const float *col, int64_t channels, int64_t in_h, int64_t in_w
                   const tl_conv_params *p, int64_t out_h, int64_t out_w,
                   float *x);
 
+/* The GEMM operand of a conv on one (image, group) of `channels` planes:
+ * x itself for a 1x1 stride-1 unpadded conv, else its im2col built in
+ * scratch (tl_conv2d_scratch_size floats). *ld = the operand's row length. */
+const float *tl_k_conv_columns (const tl_conv_params *p, const float *x, int64_t channels,
+                                int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                                float *scratch, int64_t *ld);
+
 /* Depthwise conv on all (n, c) planes (shapes already validated). */
 void tl_k_depthwise_forward (const tl_conv_params *p, const float *x, tl_shape4 xs,
                              const float *w, const float *bias, tl_activation act,

@@ -558,6 +558,7 @@ test_conv_pair (void)
     { 1, 8, 32, 40, 64, 1, 1, 0, 3, 1, 1 },
     { 2, 3, 45, 38, 16, 3, 2, 1, 3, 1, 1 }, /* stem-like: im2col, K = 27 */
     { 1, 4, 20, 20, 7, 3, 1, 1, 3, 2, 1 },  /* 3x3 stride 1, K = 36 */
+    { 1, 6, 18, 18, 12, 1, 1, 0, 3, 1, 1 }, /* 1x1 with dilation 2 (below): no im2col */
   };
   const tl_activation clip = { TL_ACT_CLIP, 0, 6 }, hsw = { TL_ACT_HARDSWISH, 0, 0 };
   const tl_activation relu = { TL_ACT_RELU, 0, 0 }, none = { TL_ACT_NONE, 0, 0 };
@@ -569,6 +570,8 @@ test_conv_pair (void)
       pa.kernel_h = pa.kernel_w = ka;
       pa.stride_h = pa.stride_w = c[6];
       pa.pad_top = pa.pad_left = pa.pad_bottom = pa.pad_right = c[7];
+      if (t == G_N_ELEMENTS (cfg) - 1)
+        pa.dilation_h = pa.dilation_w = 2; /* a 1x1 conv all the same */
       pb.kernel_h = pb.kernel_w = k;
       pb.stride_h = pb.stride_w = c[9];
       pb.pad_top = pb.pad_left = pb.pad_bottom = pb.pad_right = c[10];
