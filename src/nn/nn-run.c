@@ -191,9 +191,8 @@ static gboolean
 run_pair (tl_net *net, rbuf **cur, const guint8 *keep, int s, float *scratch, GError **error)
 {
   tl_node *a = &net->nodes[net->order[s]], *b = &net->nodes[net->order[s + 1]];
-  const void *in_a[8], *in_b[8];
-  void *out_b[1];
-  g_assert (a->n_in <= 8 && b->n_in <= 8 && b->n_out == 1);
+  const void *in_a[64], *in_b[64]; /* the loader allows 64 inputs, as in tl_net_run */
+  void *out_b[1];                   /* tl_conv_pair_ok: b has one output */
   gather_inputs (net, cur, a, in_a);
   gather_inputs (net, cur, b, in_b);
   const int vo = b->out[0];

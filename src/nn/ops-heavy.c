@@ -918,7 +918,8 @@ gboolean
 tl_conv_pair_ok (const tl_net *net, const tl_node *a, const tl_node *b)
 {
   if (a->op->forward != conv_forward || b->op->forward != conv_forward || !a->p || !b->p
-      || a->n_out != 1 || a->out[0] < 0 || b->in[0] != a->out[0])
+      || a->n_out != 1 || b->n_out != 1 || a->out[0] < 0 || b->out[0] < 0
+      || b->in[0] != a->out[0])
     return FALSE;
   const conv_p *pa = a->p, *pb = b->p;
   const tl_value *mid = NV (net, a->out[0]);
